@@ -1,0 +1,80 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import MAX_DAILY_BUDGET_MINUTES, StaffProfile
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = StaffProfile
+        fields = ["title", "goals", "primary_duties", "auxiliary_duties"]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 3}),
+            "primary_duties": forms.Textarea(attrs={"rows": 3}),
+            "auxiliary_duties": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class BudgetRuleForm(forms.Form):
+    daily_minutes = forms.IntegerField(
+        label=_("Daily budget (minutes)"),
+        min_value=0,
+        max_value=MAX_DAILY_BUDGET_MINUTES,
+        help_text=_("Minutes a day this person may spend on marketing-assist work."),
+    )
+    effective_from = forms.DateField(
+        label=_("Effective from"),
+        widget=DateInput(),
+        help_text=_("Today or later: past days keep the budget they had."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(
+                _("A budget change cannot start in the past; choose today or later.")
+            )
+        return day
+
+
+class DelegationForm(forms.Form):
+    delegate = forms.ModelChoiceField(
+        label=_("Delegate"),
+        queryset=get_user_model().objects.none(),
+        help_text=_("Who approves for you while you are away."),
+    )
+    start_date = forms.DateField(label=_("From"), widget=DateInput())
+    end_date = forms.DateField(label=_("Until"), widget=DateInput(), help_text=_("Inclusive."))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, profile__is_active=True)
+            .exclude(pk=user.pk)
+            .order_by("first_name", "username")
+        )
+        self.fields["delegate"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.username} ({u.username})"
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        if end and end < timezone.localdate():
+            self.add_error("end_date", _("A delegation cannot end in the past."))
+        return data

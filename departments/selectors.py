@@ -1,0 +1,221 @@
+"""Reads about the organisation: budgets, approvers, teams."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from departments.models import BudgetRule, Delegation, Department, StaffProfile
+
+
+def _department_chain(department_id: int) -> list[int]:
+    """The department and its ancestors, nearest first (one query)."""
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+    chain: list[int] = []
+    current = department_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def _resolve(rules: Iterable[BudgetRule], staff_id: int, chain: list[int], day) -> int:
+    best: dict[object, BudgetRule] = {}
+    for rule in rules:
+        if rule.effective_from > day:
+            continue
+        key = (
+            ("p",)
+            if rule.staff_id
+            else (("d", rule.department_id) if rule.department_id else ("g",))
+        )
+        if key not in best or rule.effective_from > best[key].effective_from:
+            best[key] = rule
+    if ("p",) in best:
+        return best[("p",)].daily_minutes
+    for department_id in chain:
+        if ("d", department_id) in best:
+            return best[("d", department_id)].daily_minutes
+    if ("g",) in best:
+        return best[("g",)].daily_minutes
+    return settings.ALLHANDS_DEFAULT_DAILY_BUDGET_MINUTES
+
+
+def _candidate_rules(staff: StaffProfile, chain: list[int], until: datetime.date):
+    return BudgetRule.objects.filter(
+        Q(staff=staff)
+        | Q(department_id__in=chain)
+        | Q(department__isnull=True, staff__isnull=True),
+        effective_from__lte=until,
+    ).only("id", "staff_id", "department_id", "daily_minutes", "effective_from")
+
+
+def budget_minutes_for(*, staff: StaffProfile, day: datetime.date) -> int:
+    """The person's daily marketing budget on ``day`` (two queries)."""
+    chain = _department_chain(staff.department_id)
+    return _resolve(_candidate_rules(staff, chain, day), staff.pk, chain, day)
+
+
+def budget_minutes_for_days(
+    *, staff: StaffProfile, days: Iterable[datetime.date]
+) -> dict[datetime.date, int]:
+    """Budgets for several days at once, in the same two queries."""
+    days = list(days)
+    if not days:
+        return {}
+    chain = _department_chain(staff.department_id)
+    rules = list(_candidate_rules(staff, chain, max(days)))
+    return {day: _resolve(rules, staff.pk, chain, day) for day in days}
+
+
+def budget_minutes_for_people(
+    *, people: Iterable[StaffProfile], day: datetime.date
+) -> dict[int, int]:
+    """Budgets of many people on one day, in two queries whatever their number."""
+    people = list(people)
+    if not people:
+        return {}
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+
+    def chain_of(department_id):
+        chain, current = [], department_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        return chain
+
+    chains = {p.pk: chain_of(p.department_id) for p in people}
+    all_departments = {d for chain in chains.values() for d in chain}
+    rules = list(
+        BudgetRule.objects.filter(
+            Q(staff__in=people)
+            | Q(department_id__in=all_departments)
+            | Q(department__isnull=True, staff__isnull=True),
+            effective_from__lte=day,
+        ).only("id", "staff_id", "department_id", "daily_minutes", "effective_from")
+    )
+    shared = [r for r in rules if r.staff_id is None]
+    own: dict[int, list[BudgetRule]] = {}
+    for rule in rules:
+        if rule.staff_id is not None:
+            own.setdefault(rule.staff_id, []).append(rule)
+    return {p.pk: _resolve(shared + own.get(p.pk, []), p.pk, chains[p.pk], day) for p in people}
+
+
+def active_delegators_for(*, user, day: datetime.date) -> list[int]:
+    """Ids of the supervisors whose approvals ``user`` holds on ``day``."""
+    return list(
+        Delegation.objects.filter(
+            delegate=user, start_date__lte=day, end_date__gte=day
+        ).values_list("delegator_id", flat=True)
+    )
+
+
+def approver_ids_for(*, staff: StaffProfile, day: datetime.date) -> set[int]:
+    """Who may approve this person's records on ``day``: the line supervisor and their
+    active delegates. Nobody approves their own records."""
+    if staff.line_supervisor_id is None:
+        return set()
+    ids = {staff.line_supervisor_id}
+    ids.update(
+        Delegation.objects.filter(
+            delegator_id=staff.line_supervisor_id, start_date__lte=day, end_date__gte=day
+        ).values_list("delegate_id", flat=True)
+    )
+    ids.discard(staff.user_id)
+    return ids
+
+
+def supervised_profiles(*, user, day: datetime.date) -> QuerySet[StaffProfile]:
+    """Active people whose time ``user`` approves on ``day`` (own reports and those of
+    supervisors who delegated to them), never ``user`` themselves."""
+    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
+    return (
+        StaffProfile.objects.filter(line_supervisor_id__in=supervisors, is_active=True)
+        .exclude(user=user)
+        .select_related("user", "department")
+    )
+
+
+def profile_detail(*, pk: int) -> StaffProfile:
+    return StaffProfile.objects.select_related(
+        "user",
+        "department",
+        "department__parent",
+        "line_supervisor__profile",
+        "marketing_lead__profile",
+    ).get(pk=pk)
+
+
+def reports_of(*, user) -> QuerySet[StaffProfile]:
+    return (
+        StaffProfile.objects.filter(line_supervisor=user, is_active=True)
+        .select_related("user", "department")
+        .order_by("user__first_name", "user__username")
+    )
+
+
+def marketing_reports_of(*, user) -> QuerySet[StaffProfile]:
+    return (
+        StaffProfile.objects.filter(marketing_lead=user, is_active=True)
+        .select_related("user", "department")
+        .order_by("user__first_name", "user__username")
+    )
+
+
+def collaborators_of(*, profile: StaffProfile) -> QuerySet[StaffProfile]:
+    """Active colleagues in the same department."""
+    return (
+        StaffProfile.objects.filter(department_id=profile.department_id, is_active=True)
+        .exclude(pk=profile.pk)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
+
+
+def org_chart() -> list[dict]:
+    """The department tree, each node with its head, people and people count.
+
+    Three queries whatever the size of the organisation.
+    """
+    people_qs = (
+        StaffProfile.objects.filter(is_active=True)
+        .select_related("user", "line_supervisor", "marketing_lead")
+        .order_by("user__first_name", "user__username")
+    )
+    departments = list(
+        Department.objects.select_related("head")
+        .annotate(people_count=Count("members", filter=Q(members__is_active=True)))
+        .prefetch_related(Prefetch("members", queryset=people_qs, to_attr="active_members"))
+        .order_by("name")
+    )
+    children: dict[int | None, list[Department]] = {}
+    for department in departments:
+        children.setdefault(department.parent_id, []).append(department)
+
+    def build(parent_id, depth, seen):
+        nodes = []
+        for department in children.get(parent_id, []):
+            if department.pk in seen:
+                continue
+            nodes.append(
+                {
+                    "department": department,
+                    "depth": depth,
+                    "children": build(department.pk, depth + 1, seen | {department.pk}),
+                }
+            )
+        return nodes
+
+    return build(None, 0, frozenset())
+
+
+def delegations_for(*, user) -> QuerySet[Delegation]:
+    return (
+        Delegation.objects.filter(Q(delegator=user) | Q(delegate=user))
+        .select_related("delegator", "delegate")
+        .order_by("-start_date")
+    )

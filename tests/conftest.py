@@ -1,0 +1,152 @@
+"""Shared fixtures: a small organisation with the standing users of every permission test.
+
+``org.staff`` works in Engineering; ``org.supervisor`` is their line supervisor,
+``org.delegate`` holds the supervisor's approvals today, ``org.lead`` is their marketing
+lead; ``org.other_supervisor`` runs Operations with ``org.other_staff``; ``org.outsider``
+is a colleague of ``org.staff`` with no authority over them; ``org.finance`` and
+``org.admin`` hold those roles.
+"""
+
+import os
+import shutil
+import types
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from departments.roles import ADMIN_GROUP, FINANCE_GROUP
+from tests.factories import (
+    PASSWORD,
+    DelegationFactory,
+    DepartmentFactory,
+    MarketingDepartmentFactory,
+    StaffProfileFactory,
+    UserFactory,
+)
+
+REQUIRE_SERVICES = bool(os.environ.get("ALLHANDS_REQUIRE_SERVICES"))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    # Unit tests run jobs inline; the real-worker tests start their own worker process.
+    from django.conf import settings
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LANGUAGE_CODE = "en"
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+def _missing_service(item) -> str | None:
+    from django.conf import settings
+
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if item.get_closest_marker("postgres") and vendor != "postgresql":
+        return "needs PostgreSQL (set DATABASE_URL)"
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        return "needs Redis and a real Celery worker (set REDIS_URL)"
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = _missing_service(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped:
+        # In the PostgreSQL + Redis pass every test must run: a skip is a failure.
+        report.outcome = "failed"
+        report.longrepr = f"skipped while ALLHANDS_REQUIRE_SERVICES is set: {report.longrepr}"
+
+
+@pytest.fixture
+def org(db):
+    marketing = MarketingDepartmentFactory(name="Marketing", code="MKT")
+    engineering = DepartmentFactory(name="Engineering", code="ENG")
+    operations = DepartmentFactory(name="Operations", code="OPS")
+
+    lead = StaffProfileFactory(
+        user=UserFactory(username="lead"), department=marketing, is_marketing_lead=True
+    ).user
+    supervisor = StaffProfileFactory(
+        user=UserFactory(username="supervisor"), department=engineering
+    ).user
+    other_supervisor = StaffProfileFactory(
+        user=UserFactory(username="other_supervisor"), department=operations
+    ).user
+    delegate = StaffProfileFactory(
+        user=UserFactory(username="delegate"), department=engineering
+    ).user
+    staff_profile = StaffProfileFactory(
+        user=UserFactory(username="staff"),
+        department=engineering,
+        line_supervisor=supervisor,
+        marketing_lead=lead,
+    )
+    outsider = StaffProfileFactory(
+        user=UserFactory(username="outsider"),
+        department=engineering,
+        line_supervisor=supervisor,
+        marketing_lead=lead,
+    ).user
+    other_staff = StaffProfileFactory(
+        user=UserFactory(username="other_staff"),
+        department=operations,
+        line_supervisor=other_supervisor,
+        marketing_lead=lead,
+    ).user
+    finance = StaffProfileFactory(user=UserFactory(username="finance"), department=operations).user
+    finance.groups.add(Group.objects.get_or_create(name=FINANCE_GROUP)[0])
+    admin = UserFactory(username="admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    admin.groups.add(Group.objects.get_or_create(name=ADMIN_GROUP)[0])
+    DelegationFactory(delegator=supervisor, delegate=delegate)
+    return types.SimpleNamespace(
+        marketing=marketing,
+        engineering=engineering,
+        operations=operations,
+        lead=lead,
+        supervisor=supervisor,
+        other_supervisor=other_supervisor,
+        delegate=delegate,
+        staff=staff_profile.user,
+        staff_profile=staff_profile,
+        outsider=outsider,
+        other_staff=other_staff,
+        finance=finance,
+        admin=admin,
+        password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in as ``user`` and returns the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def db_vendor():
+    return connection.vendor
