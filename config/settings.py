@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "departments.context_processors.allhands",
+                "tasks.context_processors.navigation_counts",
             ],
         },
     },

@@ -25,4 +25,5 @@ urlpatterns = [
     path("jsi18n/", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", include("departments.urls")),
+    path("", include("tasks.urls")),
 ]

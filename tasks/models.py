@@ -1,0 +1,358 @@
+"""Assist work: categories, marketing tasks, time logs, budget extensions, history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+MAX_LOG_MINUTES = 24 * 60
+MAX_TEXT = 2000
+
+
+class AssistCategory(models.Model):
+    class RewardClass(models.TextChoices):
+        DIRECT_REVENUE = "direct_revenue", _("Direct revenue")
+        SUPPORT = "support", _("Support")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (English)"), max_length=80)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=80, blank=True)
+    reward_class = models.CharField(
+        _("reward class"),
+        max_length=20,
+        choices=RewardClass.choices,
+        default=RewardClass.SUPPORT,
+        help_text=_("Work that directly brings revenue earns a large reward; support a basic one."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("assist category")
+        verbose_name_plural = _("assist categories")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").lower().startswith("zh") and self.name_zh_hans:
+            return self.name_zh_hans
+        return self.name
+
+
+class MarketingTask(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = {
+        Status.OPEN: {Status.IN_PROGRESS, Status.CANCELLED},
+        Status.IN_PROGRESS: {Status.DONE, Status.CANCELLED},
+        Status.DONE: set(),
+        Status.CANCELLED: set(),
+    }
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=MAX_TEXT * 2)
+    category = models.ForeignKey(
+        AssistCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("marketing lead"),
+        on_delete=models.PROTECT,
+        related_name="created_marketing_tasks",
+    )
+    due_date = models.DateField(_("due date"))
+    estimated_minutes = models.PositiveIntegerField(
+        _("estimated minutes"), help_text=_("Per assignee.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="TaskAssignment",
+        related_name="marketing_tasks",
+        verbose_name=_("assignees"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("marketing task")
+        verbose_name_plural = _("marketing tasks")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimated_minutes__gt=0), name="task_estimate_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_by", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.CANCELLED)
+
+
+class TaskAssignment(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        STARTED = "started", _("Started")
+        COMPLETED = "completed", _("Completed")
+        DECLINED = "declined", _("Declined")
+
+    task = models.ForeignKey(
+        MarketingTask, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="task_assignments"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ASSIGNED
+    )
+    outcome = models.TextField(_("outcome"), blank=True, max_length=MAX_TEXT)
+    decline_reason = models.TextField(_("reason for declining"), blank=True, max_length=MAX_TEXT)
+    responded_at = models.DateTimeField(_("responded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "assignee"], name="assignment_unique"),
+        ]
+        indexes = [models.Index(fields=["assignee", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.task} → {self.assignee}"
+
+
+class TaskComment(models.Model):
+    task = models.ForeignKey(MarketingTask, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(_("comment"), max_length=MAX_TEXT)
+    created_at = models.DateTimeField(_("posted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:40]}"
+
+
+class DayLedger(models.Model):
+    """One row per person and day: the lock that serialises budget checks, and the
+    running total of non-rejected minutes. ``dirty`` marks days whose summaries must
+    be rolled up again."""
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile", on_delete=models.CASCADE, related_name="day_ledgers"
+    )
+    day = models.DateField()
+    logged_minutes = models.PositiveIntegerField(default=0)
+    dirty = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("day ledger")
+        verbose_name_plural = _("day ledgers")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="day_ledger_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["day"], name="day_ledger_dirty", condition=Q(dirty=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}: {self.logged_minutes}"
+
+
+class TimeLog(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class OutcomeStatus(models.TextChoices):
+        PENDING = "", _("Not reviewed")
+        CONFIRMED = "confirmed", _("Confirmed")
+        NEEDS_FOLLOW_UP = "needs_follow_up", _("Needs follow-up")
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="time_logs",
+    )
+    day = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("minutes"))
+    category = models.ForeignKey(
+        AssistCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+    )
+    task = models.ForeignKey(
+        MarketingTask,
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="time_logs",
+    )
+    description = models.TextField(_("description"), max_length=MAX_TEXT)
+    outcome = models.TextField(_("outcome"), blank=True, max_length=MAX_TEXT)
+    duties_done = models.BooleanField(_("my own duties for the day are done"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True, max_length=MAX_TEXT)
+    outcome_status = models.CharField(
+        _("outcome review"),
+        max_length=20,
+        choices=OutcomeStatus.choices,
+        default=OutcomeStatus.PENDING,
+        blank=True,
+    )
+    outcome_note = models.TextField(_("outcome note"), blank=True, max_length=MAX_TEXT)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("outcome reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    outcome_at = models.DateTimeField(_("outcome reviewed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("time log")
+        verbose_name_plural = _("time logs")
+        ordering = ["-day", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0) & Q(minutes__lte=MAX_LOG_MINUTES),
+                name="time_log_minutes_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(duties_done=True), name="time_log_duties_confirmed"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="time_log_rejection_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["staff", "day"]),
+            models.Index(fields=["status", "day"]),
+            models.Index(fields=["task"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day} {self.minutes} min"
+
+    @property
+    def is_editable_status(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class BudgetExtension(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="budget_extensions",
+    )
+    day = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("extra minutes"))
+    reason = models.TextField(_("reason"), max_length=MAX_TEXT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True, max_length=MAX_TEXT)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("budget extension")
+        verbose_name_plural = _("budget extensions")
+        ordering = ["-day", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0) & Q(minutes__lte=MAX_LOG_MINUTES),
+                name="extension_minutes_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "day", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day} +{self.minutes}"
+
+
+class StateChange(models.Model):
+    """Who moved what from which state to which, when and why. Append-only."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("content_type", "object_id")
+    from_state = models.CharField(_("from"), max_length=30, blank=True)
+    to_state = models.CharField(_("to"), max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True, max_length=MAX_TEXT)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state}"

@@ -1,0 +1,13 @@
+from django.utils import timezone
+
+from departments.roles import Role, roles_for
+
+
+def navigation_counts(request):
+    """Pending approvals in the navigation (one COUNT query, only for supervisors)."""
+    user = getattr(request, "user", None)
+    if user is None or Role.LINE_SUPERVISOR not in roles_for(user):
+        return {}
+    from tasks.selectors import pending_approval_count
+
+    return {"nav_pending_count": pending_approval_count(user=user, day=timezone.localdate())}

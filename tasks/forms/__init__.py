@@ -1,0 +1,1 @@
+"""Forms of the assist-work app, one module per area."""

@@ -1,0 +1,333 @@
+"""Reads for the assist-work pages. Each carries its joins so that a page's query count
+does not grow with its rows."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from departments.models import BudgetRule, Department, StaffProfile
+from departments.selectors import _resolve, active_delegators_for
+from tasks.models import (
+    AssistCategory,
+    BudgetExtension,
+    MarketingTask,
+    TaskAssignment,
+    TaskComment,
+    TimeLog,
+)
+
+
+def active_categories() -> QuerySet[AssistCategory]:
+    return AssistCategory.objects.filter(is_active=True).order_by("order", "name")
+
+
+# ------------------------------------------------------------------ budgets over days
+
+
+def budgets_for_people_and_days(
+    *, people: Iterable[StaffProfile], days: Iterable[datetime.date]
+) -> dict[tuple[int, datetime.date], int]:
+    """{(profile id, day): budget minutes} in two queries whatever the numbers."""
+    people, days = list(people), sorted(set(days))
+    if not people or not days:
+        return {}
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+
+    def chain_of(department_id):
+        chain, current = [], department_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        return chain
+
+    chains = {p.pk: chain_of(p.department_id) for p in people}
+    departments = {d for chain in chains.values() for d in chain}
+    rules = list(
+        BudgetRule.objects.filter(
+            Q(staff__in=people)
+            | Q(department_id__in=departments)
+            | Q(department__isnull=True, staff__isnull=True),
+            effective_from__lte=days[-1],
+        ).only("id", "staff_id", "department_id", "daily_minutes", "effective_from")
+    )
+    shared = [r for r in rules if r.staff_id is None]
+    own: dict[int, list[BudgetRule]] = defaultdict(list)
+    for rule in rules:
+        if rule.staff_id is not None:
+            own[rule.staff_id].append(rule)
+    return {
+        (p.pk, day): _resolve(shared + own[p.pk], p.pk, chains[p.pk], day)
+        for p in people
+        for day in days
+    }
+
+
+def granted_extensions(
+    *, people: Iterable[StaffProfile], start: datetime.date, end: datetime.date
+) -> dict[tuple[int, datetime.date], int]:
+    rows = (
+        BudgetExtension.objects.filter(
+            staff__in=list(people),
+            day__gte=start,
+            day__lte=end,
+            status=BudgetExtension.Status.GRANTED,
+        )
+        .values("staff_id", "day")
+        .annotate(total=Sum("minutes"))
+    )
+    return {(row["staff_id"], row["day"]): row["total"] for row in rows}
+
+
+# ------------------------------------------------------------------ my day / week / month
+
+
+@dataclass
+class DaySummary:
+    day: datetime.date
+    budget: int = 0
+    extension: int = 0
+    logs: list = field(default_factory=list)
+
+    @property
+    def cap(self) -> int:
+        return self.budget + self.extension
+
+    @property
+    def counted(self) -> int:
+        return sum(log.minutes for log in self.logs if log.status != TimeLog.Status.REJECTED)
+
+    @property
+    def approved(self) -> int:
+        return sum(log.minutes for log in self.logs if log.status == TimeLog.Status.APPROVED)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.cap - self.counted, 0)
+
+    @property
+    def percent(self) -> int:
+        return min(round(100 * self.counted / self.cap), 100) if self.cap else 0
+
+    @property
+    def over(self) -> bool:
+        return self.counted > self.cap
+
+
+def _logs_between(staff: StaffProfile, start: datetime.date, end: datetime.date):
+    return (
+        TimeLog.objects.filter(staff=staff, day__gte=start, day__lte=end)
+        .select_related("category", "task")
+        .order_by("day", "pk")
+    )
+
+
+def days_summary(
+    *, staff: StaffProfile, start: datetime.date, end: datetime.date
+) -> list[DaySummary]:
+    """One summary per day between ``start`` and ``end`` inclusive (four queries)."""
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    budgets = budgets_for_people_and_days(people=[staff], days=days)
+    extensions = granted_extensions(people=[staff], start=start, end=end)
+    summaries = {
+        day: DaySummary(
+            day=day, budget=budgets[(staff.pk, day)], extension=extensions.get((staff.pk, day), 0)
+        )
+        for day in days
+    }
+    for log in _logs_between(staff, start, end):
+        summaries[log.day].logs.append(log)
+    return list(summaries.values())
+
+
+def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = day - datetime.timedelta(days=day.weekday())
+    return start, start + datetime.timedelta(days=6)
+
+
+def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    last = calendar.monthrange(day.year, day.month)[1]
+    return day.replace(day=1), day.replace(day=last)
+
+
+def category_totals(logs: Iterable[TimeLog]) -> list[tuple[AssistCategory, int]]:
+    totals: dict[int, list] = {}
+    for log in logs:
+        if log.status == TimeLog.Status.REJECTED:
+            continue
+        entry = totals.setdefault(log.category_id, [log.category, 0])
+        entry[1] += log.minutes
+    return sorted(((c, m) for c, m in totals.values()), key=lambda item: -item[1])
+
+
+# ------------------------------------------------------------------ remaining week budget
+
+
+def remaining_week_minutes(
+    *, people: Iterable[StaffProfile], today: datetime.date
+) -> dict[int, int]:
+    """Budget left from today to the end of the week (working days Monday–Friday),
+    less what each person already logged on those days. Four queries in all."""
+    people = list(people)
+    _start, end = week_bounds(today)
+    days = [
+        today + datetime.timedelta(days=n)
+        for n in range((end - today).days + 1)
+        if (today + datetime.timedelta(days=n)).weekday() < 5
+    ]
+    if not people:
+        return {}
+    budgets = budgets_for_people_and_days(people=people, days=days) if days else {}
+    extensions = granted_extensions(people=people, start=today, end=end)
+    logged = defaultdict(int)
+    for row in (
+        TimeLog.objects.filter(staff__in=people, day__gte=today, day__lte=end)
+        .exclude(status=TimeLog.Status.REJECTED)
+        .values("staff_id")
+        .annotate(total=Sum("minutes"))
+    ):
+        logged[row["staff_id"]] = row["total"]
+    result = {}
+    for person in people:
+        cap = sum(budgets[(person.pk, day)] for day in days) + sum(
+            minutes for (pid, _day), minutes in extensions.items() if pid == person.pk
+        )
+        result[person.pk] = max(cap - logged[person.pk], 0)
+    return result
+
+
+def assignable_people() -> QuerySet[StaffProfile]:
+    return (
+        StaffProfile.objects.filter(
+            is_active=True, user__is_active=True, department__kind=Department.Kind.NON_MARKETING
+        )
+        .select_related("user", "department")
+        .order_by("department__name", "user__first_name", "user__username")
+    )
+
+
+# ------------------------------------------------------------------ approvals
+
+
+def approvable_logs(*, user, day: datetime.date) -> QuerySet[TimeLog]:
+    """Submitted logs ``user`` may approve on ``day``: their reports' and those of
+    supervisors who delegated to them, never their own."""
+    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
+    return (
+        TimeLog.objects.filter(
+            status=TimeLog.Status.SUBMITTED,
+            staff__line_supervisor_id__in=supervisors,
+        )
+        .exclude(staff__user_id=user.pk)
+        .select_related("staff", "staff__user", "staff__department", "category", "task")
+        .order_by("staff__user__first_name", "staff__user__username", "staff_id", "day", "pk")
+    )
+
+
+def pending_approval_count(*, user, day: datetime.date) -> int:
+    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
+    return (
+        TimeLog.objects.filter(
+            status=TimeLog.Status.SUBMITTED, staff__line_supervisor_id__in=supervisors
+        )
+        .exclude(staff__user_id=user.pk)
+        .count()
+    )
+
+
+def pending_extensions(*, user, day: datetime.date) -> QuerySet[BudgetExtension]:
+    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
+    return (
+        BudgetExtension.objects.filter(
+            status=BudgetExtension.Status.REQUESTED, staff__line_supervisor_id__in=supervisors
+        )
+        .exclude(staff__user_id=user.pk)
+        .select_related("staff", "staff__user")
+        .order_by("day", "pk")
+    )
+
+
+@dataclass
+class QueueGroup:
+    staff: StaffProfile
+    day: datetime.date
+    logs: list
+
+    @property
+    def minutes(self) -> int:
+        return sum(log.minutes for log in self.logs)
+
+
+def group_by_person_and_day(logs: Iterable[TimeLog]) -> list[QueueGroup]:
+    groups: dict[tuple[int, datetime.date], QueueGroup] = {}
+    for log in logs:
+        key = (log.staff_id, log.day)
+        if key not in groups:
+            groups[key] = QueueGroup(staff=log.staff, day=log.day, logs=[])
+        groups[key].logs.append(log)
+    return list(groups.values())
+
+
+# ------------------------------------------------------------------ tasks
+
+
+def task_board(*, user) -> QuerySet[MarketingTask]:
+    """Tasks the marketing lead created, with their assignments (two queries)."""
+    return (
+        MarketingTask.objects.filter(created_by=user)
+        .select_related("category")
+        .annotate(logged_minutes=Sum("time_logs__minutes", filter=~Q(time_logs__status="rejected")))
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=TaskAssignment.objects.select_related("assignee").order_by("pk"),
+            )
+        )
+        .order_by("due_date", "pk")
+    )
+
+
+def my_assignments(*, user) -> QuerySet[TaskAssignment]:
+    return (
+        TaskAssignment.objects.filter(assignee=user)
+        .select_related("task", "task__category", "task__created_by")
+        .order_by("task__due_date", "pk")
+    )
+
+
+def open_tasks_for(*, user) -> QuerySet[MarketingTask]:
+    """Tasks the user may log time on."""
+    return (
+        MarketingTask.objects.filter(
+            assignments__assignee=user,
+            status__in=[MarketingTask.Status.OPEN, MarketingTask.Status.IN_PROGRESS],
+        )
+        .exclude(assignments__assignee=user, assignments__status=TaskAssignment.Status.DECLINED)
+        .order_by("due_date", "pk")
+        .distinct()
+    )
+
+
+def task_detail(*, task: MarketingTask) -> dict:
+    assignments = list(
+        task.assignments.select_related("assignee", "assignee__profile").order_by("pk")
+    )
+    comments = list(TaskComment.objects.filter(task=task).select_related("author"))
+    logs = list(
+        task.time_logs.select_related("staff", "staff__user", "category", "outcome_by").order_by(
+            "-day", "-pk"
+        )
+    )
+    return {
+        "assignments": assignments,
+        "comments": comments,
+        "logs": logs,
+        "logged_minutes": sum(
+            log.minutes for log in logs if log.status != TimeLog.Status.REJECTED
+        ),
+    }

@@ -1,0 +1,3 @@
+"""approvals pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""marketing pages."""
+
+urlpatterns: list = []

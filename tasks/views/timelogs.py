@@ -1,0 +1,3 @@
+"""timelogs pages."""
+
+urlpatterns: list = []
