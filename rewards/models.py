@@ -154,9 +154,7 @@ class Lead(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW
     )
-    contract_amount = models.DecimalField(
-        _("contract amount"), **MONEY, null=True, blank=True
-    )
+    contract_amount = models.DecimalField(_("contract amount"), **MONEY, null=True, blank=True)
     won_on = models.DateField(_("won on"), null=True, blank=True)
     lost_reason = models.TextField(_("reason lost"), blank=True, max_length=MAX_TEXT)
     protected_until = models.DateField(_("protected until"))
@@ -206,9 +204,7 @@ class Collection(models.Model):
         REFUND = "refund", _("Refund")
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="collections")
-    kind = models.CharField(
-        _("kind"), max_length=20, choices=Kind.choices, default=Kind.COLLECTION
-    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.COLLECTION)
     received_on = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), **MONEY)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -317,7 +313,9 @@ class RewardRule(models.Model):
                 name="reward_rule_rates_valid",
             ),
             models.CheckConstraint(
-                condition=(Q(monthly_cap_per_person__isnull=True) | Q(monthly_cap_per_person__gte=0))
+                condition=(
+                    Q(monthly_cap_per_person__isnull=True) | Q(monthly_cap_per_person__gte=0)
+                )
                 & (Q(cap_per_lead__isnull=True) | Q(cap_per_lead__gte=0)),
                 name="reward_rule_caps_valid",
             ),

@@ -1,0 +1,24 @@
+"""Celery jobs of the rewards app: take primary keys, call one service."""
+
+from celery import shared_task
+
+from rewards.services import payouts
+
+
+@shared_task(
+    name="rewards.calculate_payout_period",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def calculate_payout_period(period_id: int, run: int | None = None) -> dict:
+    return payouts.payout_period_calculate(period_id=period_id, run=run)
+
+
+@shared_task(name="rewards.close_due_periods")
+def close_due_periods() -> list[int]:
+    from django.conf import settings
+
+    return payouts.payout_periods_close_due(grace_days=settings.ALLHANDS_LOGGING_GRACE_DAYS)

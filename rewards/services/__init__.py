@@ -1,0 +1,1 @@
+"""Writes of the rewards app, one module per area: leads, payouts, sign-off."""

@@ -1,0 +1,696 @@
+"""Payout periods and the reward calculation.
+
+The calculation turns a period's approved time, completed tasks and collected revenue
+into reward lines, one statement per person per period (rule 4). It is safe to run any
+number of times, concurrently or after a crash:
+
+- figures are read in bulk, then each person is written in their own transaction that
+  locks their statement row (unique per person and period), replaces the computed lines
+  and recomputes the total — so two runs serialise per person and end in the same state;
+- revenue is computed cumulatively: what a person is due on a lead up to the end of the
+  period, minus what earlier periods already gave them. Caps, tiers, credit splits and
+  refunds after payout (clawback) all follow from that difference.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.models import Department, StaffProfile
+from rewards import permissions
+from rewards.models import (
+    Collection,
+    CreditShare,
+    Lead,
+    PayoutPeriod,
+    RewardLine,
+    RewardRule,
+    RoleModelCandidate,
+    Statement,
+)
+from rewards.money import HUNDRED, ZERO, round_money
+from tasks.history import record_change
+from tasks.models import AssistCategory, TaskAssignment, TimeLog
+
+logger = logging.getLogger(__name__)
+
+MAX_ADJUSTMENT = Decimal("1000000.00")
+CANDIDATES_PER_DEPARTMENT = 3
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def payout_period_for(*, day: datetime.date) -> PayoutPeriod:
+    """The month's period, created when first needed."""
+    start, end = month_of(day)
+    try:
+        with transaction.atomic():
+            period, _created = PayoutPeriod.objects.get_or_create(
+                start_date=start, defaults={"end_date": end}
+            )
+    except IntegrityError:
+        period = PayoutPeriod.objects.get(start_date=start)
+    return period
+
+
+def _move_period(period: PayoutPeriod, status: str, actor, reason: str = "") -> None:
+    previous = period.status
+    period.status = status
+    record_change(subject=period, from_state=previous, to_state=status, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def payout_period_close(*, actor, period: PayoutPeriod) -> PayoutPeriod:
+    """Close a finished month for logging (after its last day)."""
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    if actor is not None and not permissions.can_manage_periods(actor):
+        raise PermissionDenied
+    if period.status != PayoutPeriod.Status.OPEN:
+        raise ValidationError(_("Only an open period can be closed."))
+    if period.end_date >= timezone.localdate():
+        raise ValidationError(_("A period can be closed only after its last day."))
+    _move_period(period, PayoutPeriod.Status.CLOSED, actor)
+    period.closed_at = timezone.now()
+    period.closed_by = actor
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    return period
+
+
+def payout_periods_close_due(*, today: datetime.date | None = None, grace_days: int) -> list[int]:
+    """Close every open period whose grace time is over (the monthly job)."""
+    today = today or timezone.localdate()
+    due = PayoutPeriod.objects.filter(
+        status=PayoutPeriod.Status.OPEN,
+        end_date__lt=today - datetime.timedelta(days=grace_days),
+    ).values_list("pk", flat=True)
+    closed = []
+    for pk in list(due):
+        try:
+            payout_period_close(actor=None, period=PayoutPeriod(pk=pk))
+        except ValidationError:
+            continue  # closed meanwhile by someone else
+        closed.append(pk)
+    return closed
+
+
+@transaction.atomic
+def payout_period_request_calculation(*, actor, period: PayoutPeriod) -> int:
+    """Queue a calculation run; returns its run number."""
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    if actor is not None and not permissions.can_manage_periods(actor):
+        raise PermissionDenied
+    if period.status not in (PayoutPeriod.Status.CLOSED, PayoutPeriod.Status.CALCULATED):
+        raise ValidationError(
+            _(
+                "Only a period closed for logging can be calculated; "
+                "approved and paid periods are final."
+            )
+        )
+    period.calculation_run += 1
+    period.calculation_state = PayoutPeriod.CalculationState.QUEUED
+    period.calculation_done = 0
+    period.calculation_error = ""
+    period.save(
+        update_fields=[
+            "calculation_run",
+            "calculation_state",
+            "calculation_done",
+            "calculation_error",
+        ]
+    )
+    run = period.calculation_run
+    from rewards.jobs import calculate_payout_period
+
+    def queue():
+        try:
+            calculate_payout_period.delay(period.pk, run)
+        except Exception:
+            logger.exception("Could not queue the calculation of period %s", period.pk)
+            PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+                calculation_state=PayoutPeriod.CalculationState.FAILED,
+                calculation_error="broker unavailable",
+            )
+
+    transaction.on_commit(queue)
+    return run
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _rule_in_force(rules: list[RewardRule], day: datetime.date) -> RewardRule | None:
+    """``rules`` sorted by effective_from ascending."""
+    found = None
+    for rule in rules:
+        if rule.effective_from <= day:
+            found = rule
+        else:
+            break
+    return found
+
+
+def _rules(kind: str) -> list[RewardRule]:
+    return list(
+        RewardRule.objects.filter(kind=kind).prefetch_related("tiers").order_by("effective_from")
+    )
+
+
+@dataclass
+class LineDraft:
+    source: str
+    amount: Decimal
+    explanation: dict
+    lead_id: int | None = None
+
+
+@dataclass
+class PersonFigures:
+    lines: list[LineDraft] = field(default_factory=list)
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date()
+
+
+def support_lines(
+    *,
+    period: PayoutPeriod,
+    minutes_by_day: dict[datetime.date, int],
+    completed_tasks: list[tuple[int, str, datetime.date]],
+    rules: list[RewardRule],
+) -> list[LineDraft]:
+    """Lines for approved support time and completed tasks, with the monthly cap."""
+    lines: list[LineDraft] = []
+    minutes_by_rule: dict[int, int] = defaultdict(int)
+    rule_by_id = {rule.pk: rule for rule in rules}
+    for day, minutes in sorted(minutes_by_day.items()):
+        rule = _rule_in_force(rules, day)
+        if rule is not None and rule.amount_per_approved_hour > 0:
+            minutes_by_rule[rule.pk] += minutes
+    for rule_id, minutes in sorted(minutes_by_rule.items()):
+        rule = rule_by_id[rule_id]
+        amount = round_money(Decimal(minutes) * rule.amount_per_approved_hour / Decimal(60))
+        lines.append(
+            LineDraft(
+                source=RewardLine.Source.SUPPORT_TIME,
+                amount=amount,
+                explanation={
+                    "minutes": minutes,
+                    "hours": str((Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))),
+                    "rate": str(rule.amount_per_approved_hour),
+                    "rule_from": rule.effective_from.isoformat(),
+                },
+            )
+        )
+    for task_id, title, day in completed_tasks:
+        rule = _rule_in_force(rules, day)
+        if rule is None or rule.amount_per_completed_task <= 0:
+            continue
+        lines.append(
+            LineDraft(
+                source=RewardLine.Source.TASK,
+                amount=round_money(rule.amount_per_completed_task),
+                explanation={
+                    "task": task_id,
+                    "title": title,
+                    "completed_on": day.isoformat(),
+                    "rate": str(rule.amount_per_completed_task),
+                    "rule_from": rule.effective_from.isoformat(),
+                },
+            )
+        )
+    cap_rule = _rule_in_force(rules, period.end_date)
+    total = sum((line.amount for line in lines), ZERO)
+    if cap_rule is not None and cap_rule.monthly_cap_per_person is not None:
+        cap = cap_rule.monthly_cap_per_person
+        if total > cap:
+            lines.append(
+                LineDraft(
+                    source=RewardLine.Source.SUPPORT_CAP,
+                    amount=round_money(cap - total),
+                    explanation={
+                        "cap": str(cap),
+                        "before": str(total),
+                        "rule_from": cap_rule.effective_from.isoformat(),
+                    },
+                )
+            )
+    return lines
+
+
+def lead_due(
+    *, collections: list[Collection], rules: list[RewardRule], until: datetime.date
+) -> tuple[Decimal, dict]:
+    """What a whole lead has earned up to ``until`` (before the credit split), unrounded,
+    and the facts of the computation."""
+    base = Decimal("0")
+    collected = Decimal("0")
+    held_back = Decimal("0")
+    percents: set[str] = set()
+    holdbacks: set[int] = set()
+    latest_rule = None
+    for collection in sorted(collections, key=lambda c: (c.received_on, c.pk or 0)):
+        if collection.received_on > until:
+            continue
+        rule = _rule_in_force(rules, collection.received_on)
+        holdback = rule.holdback_days if rule else 0
+        if (
+            collection.kind == Collection.Kind.COLLECTION
+            and collection.received_on + datetime.timedelta(days=holdback) > until
+        ):
+            held_back += collection.amount
+            holdbacks.add(holdback)
+            continue
+        collected += collection.signed_amount
+        if rule is not None:
+            base += collection.signed_amount * rule.percent_of_collected / HUNDRED
+            percents.add(str(rule.percent_of_collected))
+            latest_rule = rule
+    tiers = Decimal("0")
+    cap = None
+    if latest_rule is not None:
+        tiers = sum(
+            (tier.bonus for tier in latest_rule.tiers.all() if tier.threshold <= collected),
+            Decimal("0"),
+        )
+        cap = latest_rule.cap_per_lead
+    due = base + tiers
+    capped = cap is not None and due > cap
+    if capped:
+        due = cap
+    due = max(due, Decimal("0"))
+    facts = {
+        "collected": str(round_money(collected)),
+        "percents": sorted(percents),
+        "base": str(round_money(base)),
+        "tiers": str(round_money(tiers)),
+        "cap": str(cap) if cap is not None else None,
+        "capped": capped,
+        "due": str(round_money(due)),
+        "held_back": str(round_money(held_back)),
+        "holdback_days": sorted(holdbacks),
+    }
+    return due, facts
+
+
+def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
+    """Every person's computed lines for the period, from a fixed number of queries."""
+    figures: dict[int, PersonFigures] = defaultdict(PersonFigures)
+    support_rules = _rules(RewardRule.Kind.SUPPORT)
+    revenue_rules = _rules(RewardRule.Kind.DIRECT_REVENUE)
+
+    minutes: dict[int, dict[datetime.date, int]] = defaultdict(dict)
+    for row in (
+        TimeLog.objects.filter(
+            day__gte=period.start_date,
+            day__lte=period.end_date,
+            status=TimeLog.Status.APPROVED,
+            category__reward_class=AssistCategory.RewardClass.SUPPORT,
+        )
+        .values("staff_id", "day")
+        .annotate(total=Sum("minutes"))
+    ):
+        minutes[row["staff_id"]][row["day"]] = row["total"]
+
+    staff_by_user = dict(StaffProfile.objects.values_list("user_id", "pk"))
+    tz = timezone.get_current_timezone()
+    start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
+    end_moment = start_moment + datetime.timedelta(
+        days=(period.end_date - period.start_date).days + 1
+    )
+    tasks_done: dict[int, list] = defaultdict(list)
+    for assignee_id, task_id, title, responded_at in (
+        TaskAssignment.objects.filter(
+            status=TaskAssignment.Status.COMPLETED,
+            responded_at__gte=start_moment,
+            responded_at__lt=end_moment,
+        )
+        .values_list("assignee_id", "task_id", "task__title", "responded_at")
+        .order_by("task_id")
+    ):
+        staff_id = staff_by_user.get(assignee_id)
+        if staff_id is not None:
+            tasks_done[staff_id].append((task_id, title, _local_day(responded_at)))
+
+    for staff_id in set(minutes) | set(tasks_done):
+        figures[staff_id].lines.extend(
+            support_lines(
+                period=period,
+                minutes_by_day=minutes.get(staff_id, {}),
+                completed_tasks=tasks_done.get(staff_id, []),
+                rules=support_rules,
+            )
+        )
+
+    # Revenue: every lead with collections up to the end of the period.
+    collections: dict[int, list[Collection]] = defaultdict(list)
+    for collection in Collection.objects.filter(received_on__lte=period.end_date).order_by("pk"):
+        collections[collection.lead_id].append(collection)
+    leads = {
+        lead.pk: lead
+        for lead in Lead.objects.filter(pk__in=list(collections)).only(
+            "pk", "client_name", "introducer_id"
+        )
+    }
+    shares: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for lead_id, staff_id, percent in CreditShare.objects.filter(
+        lead_id__in=list(collections)
+    ).values_list("lead_id", "staff_id", "percent"):
+        shares[lead_id].append((staff_id, percent))
+    earlier: dict[tuple[int, int], Decimal] = {
+        (row["statement__staff_id"], row["lead_id"]): row["total"]
+        for row in RewardLine.objects.filter(
+            lead_id__in=list(collections),
+            statement__period__start_date__lt=period.start_date,
+        )
+        .values("statement__staff_id", "lead_id")
+        .annotate(total=Sum("amount"))
+    }
+    for lead_id, lead in leads.items():
+        due, facts = lead_due(
+            collections=collections[lead_id], rules=revenue_rules, until=period.end_date
+        )
+        split = shares.get(lead_id) or [(lead.introducer_id, HUNDRED)]
+        people = {staff_id for staff_id, _percent in split} | {
+            staff_id for (staff_id, lid) in earlier if lid == lead_id
+        }
+        percent_of = dict(split)
+        for staff_id in sorted(people):
+            share = percent_of.get(staff_id, Decimal("0"))
+            person_due = round_money(due * share / HUNDRED)
+            already = earlier.get((staff_id, lead_id), ZERO)
+            amount = round_money(person_due - already)
+            if amount == 0:
+                continue
+            figures[staff_id].lines.append(
+                LineDraft(
+                    source=RewardLine.Source.LEAD if amount > 0 else RewardLine.Source.CLAWBACK,
+                    amount=amount,
+                    lead_id=lead_id,
+                    explanation={
+                        **facts,
+                        "client": lead.client_name,
+                        "share": str(share),
+                        "person_due": str(person_due),
+                        "earlier": str(already),
+                    },
+                )
+            )
+    return figures, set(figures)
+
+
+# --------------------------------------------------------------------------- calculation
+
+
+def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
+    try:
+        with transaction.atomic():
+            Statement.objects.get_or_create(period=period, staff_id=staff_id)
+    except IntegrityError:
+        pass  # created by a concurrent run
+    return Statement.objects.select_for_update().get(period=period, staff_id=staff_id)
+
+
+@transaction.atomic
+def statement_calculate(
+    *, period: PayoutPeriod, staff_id: int, lines: list[LineDraft], run: int
+) -> Statement | None:
+    """Replace one person's computed lines. Approved statements are kept as they are."""
+    statement = _statement_for_update(period, staff_id)
+    if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+        return statement
+    statement.lines.filter(source__in=RewardLine.COMPUTED).delete()
+    RewardLine.objects.bulk_create(
+        RewardLine(
+            statement=statement,
+            source=line.source,
+            amount=line.amount,
+            explanation=line.explanation,
+            lead_id=line.lead_id,
+        )
+        for line in lines
+    )
+    remaining = statement.lines.aggregate(total=Sum("amount"), count=Count("pk"))
+    if not remaining["count"]:
+        statement.delete()
+        return None
+    previous = statement.status
+    statement.total = round_money(remaining["total"] or ZERO)
+    statement.status = Statement.Status.DRAFT
+    statement.recommended_by = None
+    statement.recommended_at = None
+    statement.calculated_run = run
+    statement.save()
+    if previous != Statement.Status.DRAFT:
+        record_change(
+            subject=statement,
+            from_state=previous,
+            to_state=statement.status,
+            actor=None,
+            reason=_("recalculated"),
+        )
+    return statement
+
+
+def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
+    """The whole calculation of one period. Idempotent; see the module docstring."""
+    period = PayoutPeriod.objects.get(pk=period_id)
+    if run is None:
+        run = period.calculation_run
+    if period.status not in (PayoutPeriod.Status.CLOSED, PayoutPeriod.Status.CALCULATED):
+        return {"skipped": f"period is {period.status}"}
+    PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+        calculation_state=PayoutPeriod.CalculationState.RUNNING, calculation_done=0
+    )
+    try:
+        figures, people = _gather(period)
+        existing = set(Statement.objects.filter(period=period).values_list("staff_id", flat=True))
+        everyone = sorted(people | existing)
+        PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+            calculation_total=len(everyone)
+        )
+        for index, staff_id in enumerate(everyone, start=1):
+            statement_calculate(
+                period=period, staff_id=staff_id, lines=figures[staff_id].lines, run=run
+            )
+            if index % 25 == 0 or index == len(everyone):
+                PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+                    calculation_done=index
+                )
+        role_model_candidates_propose(period=period)
+    except Exception as error:
+        PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+            calculation_state=PayoutPeriod.CalculationState.FAILED,
+            calculation_error=f"{error.__class__.__name__}: {error}"[:2000],
+        )
+        raise
+    with transaction.atomic():
+        period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.status == PayoutPeriod.Status.CLOSED:
+            _move_period(period, PayoutPeriod.Status.CALCULATED, None)
+        period.calculated_at = timezone.now()
+        fields = ["status", "calculated_at"]
+        if period.calculation_run == run:
+            period.calculation_state = PayoutPeriod.CalculationState.DONE
+            fields.append("calculation_state")
+        period.save(update_fields=fields)
+    return {"people": len(everyone), "run": run}
+
+
+# --------------------------------------------------------------------------- role models
+
+
+def role_model_candidates_propose(*, period: PayoutPeriod) -> int:
+    """Propose up to three candidates per department from the period's figures.
+    Nominated candidates are kept; the rest are replaced."""
+    figures: dict[int, dict] = defaultdict(
+        lambda: {"minutes": 0, "won": 0, "revenue": Decimal("0"), "outcomes": 0}
+    )
+    for row in (
+        TimeLog.objects.filter(
+            day__gte=period.start_date, day__lte=period.end_date, status=TimeLog.Status.APPROVED
+        )
+        .values("staff_id")
+        .annotate(total=Sum("minutes"), outcomes=Count("pk", filter=Q(outcome_status="confirmed")))
+    ):
+        figures[row["staff_id"]]["minutes"] = row["total"]
+        figures[row["staff_id"]]["outcomes"] = row["outcomes"]
+    for row in (
+        Lead.objects.filter(won_on__gte=period.start_date, won_on__lte=period.end_date)
+        .values("introducer_id")
+        .annotate(count=Count("pk"))
+    ):
+        figures[row["introducer_id"]]["won"] = row["count"]
+    for row in (
+        Collection.objects.filter(
+            received_on__gte=period.start_date, received_on__lte=period.end_date
+        )
+        .values("lead__introducer_id", "kind")
+        .annotate(total=Sum("amount"))
+    ):
+        sign = -1 if row["kind"] == Collection.Kind.REFUND else 1
+        figures[row["lead__introducer_id"]]["revenue"] += sign * row["total"]
+    profiles = dict(
+        StaffProfile.objects.filter(pk__in=list(figures), is_active=True)
+        .exclude(department__kind=Department.Kind.MARKETING)
+        .values_list("pk", "department_id")
+    )
+
+    def score(f):
+        return (
+            Decimal(f["minutes"]) / Decimal(60)
+            + Decimal(f["won"]) * Decimal(10)
+            + f["revenue"] / Decimal(10000)
+            + Decimal(f["outcomes"]) * Decimal(2)
+        )
+
+    by_department: dict[int, list] = defaultdict(list)
+    for staff_id, department_id in profiles.items():
+        value = score(figures[staff_id])
+        if value > 0:
+            by_department[department_id].append((value, staff_id))
+    with transaction.atomic():
+        RoleModelCandidate.objects.filter(period=period, nominated=False).delete()
+        kept = set(
+            RoleModelCandidate.objects.filter(period=period).values_list("staff_id", flat=True)
+        )
+        new = []
+        for department_id, scored in by_department.items():
+            for value, staff_id in sorted(scored, reverse=True)[:CANDIDATES_PER_DEPARTMENT]:
+                if staff_id in kept:
+                    continue
+                f = figures[staff_id]
+                new.append(
+                    RoleModelCandidate(
+                        period=period,
+                        department_id=department_id,
+                        staff_id=staff_id,
+                        approved_minutes=f["minutes"],
+                        leads_won=f["won"],
+                        revenue_collected=round_money(max(f["revenue"], Decimal("0"))),
+                        outcomes_confirmed=f["outcomes"],
+                        score=value.quantize(Decimal("0.0001")),
+                    )
+                )
+        RoleModelCandidate.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+# --------------------------------------------------------------------------- adjustments
+
+
+def ensure_period_changeable(period: PayoutPeriod) -> None:
+    if period.status == PayoutPeriod.Status.PAID:
+        raise ValidationError(
+            _(
+                "The period %(period)s is paid and can no longer change; "
+                "record the correction in a later period."
+            )
+            % {"period": str(period)}
+        )
+    if period.status == PayoutPeriod.Status.APPROVED:
+        raise ValidationError(
+            _("The period %(period)s is approved; record the correction in a later period.")
+            % {"period": str(period)}
+        )
+
+
+@transaction.atomic
+def reward_adjustment_add(
+    *, actor, staff: StaffProfile, period: PayoutPeriod, amount: Decimal, reason: str
+) -> RewardLine:
+    """A manual line, positive or negative, with a reason (kept by recalculations)."""
+    if not permissions.can_adjust_rewards(actor, staff):
+        raise PermissionDenied
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    ensure_period_changeable(period)
+    errors = {}
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        errors["amount"] = _("Enter an amount such as 50.00 or -20.00.")
+    elif amount == 0:
+        errors["amount"] = _("An adjustment of zero changes nothing.")
+    elif abs(amount) > MAX_ADJUSTMENT or amount != round_money(amount):
+        errors["amount"] = _("Enter an amount to the fen, below one million.")
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Say why the amount is adjusted.")
+    if errors:
+        raise ValidationError(errors)
+    statement = _statement_for_update(period, staff.pk)
+    if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+        raise ValidationError(
+            _("This statement is already approved; record the correction in a later period.")
+        )
+    line = RewardLine.objects.create(
+        statement=statement,
+        source=RewardLine.Source.ADJUSTMENT,
+        amount=amount,
+        reason=reason,
+        explanation={"by": actor.get_username()},
+        created_by=actor,
+    )
+    previous = statement.status
+    statement.total = round_money(statement.lines.aggregate(total=Sum("amount"))["total"] or ZERO)
+    statement.status = Statement.Status.DRAFT
+    statement.save(update_fields=["total", "status", "updated_at"])
+    record_change(
+        subject=statement,
+        from_state=previous,
+        to_state=statement.status,
+        actor=actor,
+        reason=reason,
+    )
+    return line
+
+
+def next_open_period(*, after: datetime.date | None = None) -> PayoutPeriod:
+    """Where corrections of a paid period go: the current month's period, or later."""
+    day = after or timezone.localdate()
+    while True:
+        period = payout_period_for(day=day)
+        if period.status in (
+            PayoutPeriod.Status.OPEN,
+            PayoutPeriod.Status.CLOSED,
+            PayoutPeriod.Status.CALCULATED,
+        ):
+            return period
+        day = period.end_date + datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def payout_period_mark_paid(*, actor, period: PayoutPeriod) -> PayoutPeriod:
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    if not permissions.can_manage_periods(actor):
+        raise PermissionDenied
+    if period.status != PayoutPeriod.Status.APPROVED:
+        raise ValidationError(_("Only an approved period can be marked paid."))
+    Statement.objects.filter(period=period, status=Statement.Status.APPROVED).update(
+        status=Statement.Status.PAID
+    )
+    _move_period(period, PayoutPeriod.Status.PAID, actor)
+    period.paid_at = timezone.now()
+    period.paid_by = actor
+    period.save(update_fields=["status", "paid_at", "paid_by"])
+    return period
+
+
+def period_progress(period: PayoutPeriod) -> int:
+    if not period.calculation_total:
+        return 100 if period.calculation_state == PayoutPeriod.CalculationState.DONE else 0
+    return min(100, round(100 * period.calculation_done / period.calculation_total))
