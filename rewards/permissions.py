@@ -1,6 +1,70 @@
 """Who may see and do what with leads, statements and payouts (pure predicates and
 ``get_*_for_user`` helpers giving 404 / 403)."""
 
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from departments.permissions import is_line_supervisor_of
+from departments.roles import Role, get_profile, is_admin, roles_for
+
+# --- leads ------------------------------------------------------------------
+
+
+def can_introduce_lead(user) -> bool:
+    """Active non-marketing staff introduce clients (marketing does not refer to itself)."""
+    profile = get_profile(user)
+    return bool(user.is_active and profile and profile.is_active and Role.STAFF in roles_for(user))
+
+
+def can_view_lead(user, lead) -> bool:
+    """The introducer, the people sharing its credit, its marketing lead, the
+    introducer's line supervisor or their active delegate (read-only), and admins."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    introducer = lead.introducer
+    return (
+        introducer.user_id == user.pk
+        or lead.marketing_lead_id == user.pk
+        or is_admin(user)
+        or is_line_supervisor_of(user, introducer)
+        or lead.credit_shares.filter(staff__user_id=user.pk).exists()
+    )
+
+
+def can_work_lead(user, lead) -> bool:
+    """The lead's marketing lead (or an admin) moves it on; never the introducer."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if lead.introducer.user_id == user.pk:
+        return False
+    return lead.marketing_lead_id == user.pk or is_admin(user)
+
+
+def can_use_pipeline(user) -> bool:
+    return Role.MARKETING_LEAD in roles_for(user)
+
+
+def get_lead_for_user(user, pk: int, *, for_change: bool = False):
+    from rewards.models import Lead
+
+    lead = (
+        Lead.objects.select_related(
+            "introducer",
+            "introducer__user",
+            "introducer__department",
+            "marketing_lead",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if lead is None or not can_view_lead(user, lead):
+        raise Http404
+    if for_change and not can_work_lead(user, lead):
+        raise PermissionDenied
+    return lead
+
 
 # --- statements, sign-off, inquiries, role models ----------------------------
 
