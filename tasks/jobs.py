@@ -6,6 +6,24 @@ from celery import shared_task
 from tasks import notifications
 
 
-@shared_task(name="tasks.send_time_log_rejected", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="tasks.send_time_log_rejected", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_time_log_rejected(log_ids: list[int]) -> int:
     return notifications.notify_time_logs_rejected(log_ids=log_ids)
+
+
+@shared_task(name="tasks.rollup_summaries", acks_late=True, reject_on_worker_lost=True)
+def rollup_summaries(days: list[str] | None = None) -> dict:
+    """Daily: roll up yesterday in full and every day marked dirty since the last run."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tasks.summaries import summaries_rollup
+
+    if days is None:
+        wanted = [timezone.localdate() - datetime.timedelta(days=1)]
+    else:
+        wanted = [datetime.date.fromisoformat(day) for day in days]
+    return summaries_rollup(days=wanted)

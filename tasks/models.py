@@ -117,9 +117,7 @@ class TaskAssignment(models.Model):
         COMPLETED = "completed", _("Completed")
         DECLINED = "declined", _("Declined")
 
-    task = models.ForeignKey(
-        MarketingTask, on_delete=models.CASCADE, related_name="assignments"
-    )
+    task = models.ForeignKey(MarketingTask, on_delete=models.CASCADE, related_name="assignments")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="task_assignments"
     )
@@ -144,9 +142,7 @@ class TaskAssignment(models.Model):
 
 class TaskComment(models.Model):
     task = models.ForeignKey(MarketingTask, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("comment"), max_length=MAX_TEXT)
     created_at = models.DateTimeField(_("posted"), auto_now_add=True)
 
@@ -261,9 +257,7 @@ class TimeLog(models.Model):
                 condition=Q(minutes__gt=0) & Q(minutes__lte=MAX_LOG_MINUTES),
                 name="time_log_minutes_positive",
             ),
-            models.CheckConstraint(
-                condition=Q(duties_done=True), name="time_log_duties_confirmed"
-            ),
+            models.CheckConstraint(condition=Q(duties_done=True), name="time_log_duties_confirmed"),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="time_log_rejection_has_reason",
@@ -356,3 +350,73 @@ class StateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+class PersonDaySummary(models.Model):
+    """Pre-computed figures of one person's day, maintained by the rollup job from the
+    raw logs (pages and digests read these, never the raw logs)."""
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile", on_delete=models.CASCADE, related_name="day_summaries"
+    )
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    budget_minutes = models.PositiveIntegerField(default=0)
+    extension_minutes = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    rejected_minutes = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0)
+    outcomes_confirmed = models.PositiveIntegerField(default=0)
+    minutes_by_category = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person-day summary")
+        verbose_name_plural = _("person-day summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="person_day_summary_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "day"]),
+            models.Index(fields=["day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day}"
+
+    @property
+    def logged_minutes(self) -> int:
+        return self.submitted_minutes + self.approved_minutes
+
+
+class DepartmentDaySummary(models.Model):
+    """One department's day: eligible people, who logged, minutes by state."""
+
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="day_summaries"
+    )
+    day = models.DateField()
+    eligible_people = models.PositiveIntegerField(default=0)
+    people_logged = models.PositiveIntegerField(default=0)
+    budget_minutes = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    rejected_minutes = models.PositiveIntegerField(default=0)
+    minutes_by_category = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("department-day summary")
+        verbose_name_plural = _("department-day summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "day"], name="department_day_summary_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.day}"
