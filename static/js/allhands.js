@@ -11,3 +11,26 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Bootstrap progress bars take their width from data-progress="0–100" (no inline styles, for the CSP).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-progress]").forEach((bar) => {
+    const percent = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0));
+    bar.style.width = `${percent}%`;
+  });
+});
+
+// Quick-minute buttons fill the minutes input named in data-quick-minutes-for.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-quick-minutes-for]").forEach((group) => {
+    const input = document.getElementById(group.dataset.quickMinutesFor);
+    if (!input) return;
+    group.classList.remove("d-none");
+    group.querySelectorAll("[data-minutes]").forEach((button) => {
+      button.addEventListener("click", () => {
+        input.value = button.dataset.minutes;
+        input.focus();
+      });
+    });
+  });
+});
