@@ -8,7 +8,9 @@ from django.db.models import Model, QuerySet
 from tasks.models import StateChange
 
 
-def record_change(*, subject: Model, from_state: str, to_state: str, actor, reason: str = "") -> None:
+def record_change(
+    *, subject: Model, from_state: str, to_state: str, actor, reason: str = ""
+) -> None:
     StateChange.objects.create(
         content_type=ContentType.objects.get_for_model(subject, for_concrete_model=True),
         object_id=subject.pk,
@@ -19,7 +21,9 @@ def record_change(*, subject: Model, from_state: str, to_state: str, actor, reas
     )
 
 
-def record_changes(*, subjects: list[Model], from_state: str, to_state: str, actor, reason: str = "") -> None:
+def record_changes(
+    *, subjects: list[Model], from_state: str, to_state: str, actor, reason: str = ""
+) -> None:
     if not subjects:
         return
     content_type = ContentType.objects.get_for_model(subjects[0], for_concrete_model=True)
@@ -34,6 +38,16 @@ def record_changes(*, subjects: list[Model], from_state: str, to_state: str, act
         )
         for subject in subjects
     )
+
+
+def history_of_many(subjects: list[Model]) -> QuerySet[StateChange]:
+    """The trail of several objects of one model, in one query."""
+    if not subjects:
+        return StateChange.objects.none()
+    return StateChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(subjects[0], for_concrete_model=True),
+        object_id__in=[subject.pk for subject in subjects],
+    ).select_related("actor")
 
 
 def history_of(subject: Model) -> QuerySet[StateChange]:

@@ -276,11 +276,14 @@ def group_by_person_and_day(logs: Iterable[TimeLog]) -> list[QueueGroup]:
 # ------------------------------------------------------------------ tasks
 
 
-def task_board(*, user) -> QuerySet[MarketingTask]:
-    """Tasks the marketing lead created, with their assignments (two queries)."""
+def task_board(*, user, all_tasks: bool = False) -> QuerySet[MarketingTask]:
+    """Tasks the marketing lead created (every task with ``all_tasks``, for admins), with
+    their assignments (two queries)."""
+    tasks = (
+        MarketingTask.objects.all() if all_tasks else MarketingTask.objects.filter(created_by=user)
+    )
     return (
-        MarketingTask.objects.filter(created_by=user)
-        .select_related("category")
+        tasks.select_related("category", "created_by")
         .annotate(logged_minutes=Sum("time_logs__minutes", filter=~Q(time_logs__status="rejected")))
         .prefetch_related(
             Prefetch(
@@ -327,7 +330,5 @@ def task_detail(*, task: MarketingTask) -> dict:
         "assignments": assignments,
         "comments": comments,
         "logs": logs,
-        "logged_minutes": sum(
-            log.minutes for log in logs if log.status != TimeLog.Status.REJECTED
-        ),
+        "logged_minutes": sum(log.minutes for log in logs if log.status != TimeLog.Status.REJECTED),
     }
