@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ def _development_secret_key() -> str:
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: fails loudly when missing
+    if not SECRET_KEY.strip():
+        raise ImproperlyConfigured("Set the SECRET_KEY environment variable (it is empty)")
     DEBUG = env.bool("DEBUG", default=False)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 else:
@@ -106,7 +109,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'allhands.sqlite3'}"),
+    # An empty DATABASE_URL (a common leftover in env files) means "not configured".
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'allhands.sqlite3'}"
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue for the lock instead of failing with "database is locked", and a
@@ -255,3 +261,4 @@ AUTHENTICATION_BACKENDS = ["departments.backends.ProfileModelBackend"]
 
 ALLHANDS_CLIENT_PROTECTION_DAYS = env.int("ALLHANDS_CLIENT_PROTECTION_DAYS", default=90)
 ALLHANDS_LOGGING_GRACE_DAYS = env.int("ALLHANDS_LOGGING_GRACE_DAYS", default=3)
+ALLHANDS_REMINDER_AFTER_DAYS = env.int("ALLHANDS_REMINDER_AFTER_DAYS", default=2)

@@ -27,3 +27,17 @@ def rollup_summaries(days: list[str] | None = None) -> dict:
     else:
         wanted = [datetime.date.fromisoformat(day) for day in days]
     return summaries_rollup(days=wanted)
+
+
+@shared_task(name="tasks.send_approval_reminders")
+def send_approval_reminders() -> int:
+    from tasks.digests import send_approval_reminders as send
+
+    return send()
+
+
+@shared_task(name="tasks.send_weekly_digests")
+def send_weekly_digests() -> int:
+    from tasks.digests import send_weekly_digests as send
+
+    return send()

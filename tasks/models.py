@@ -420,3 +420,27 @@ class DepartmentDaySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id} {self.day}"
+
+
+class SentNotification(models.Model):
+    """A reminder or digest already sent: the unique key makes each one go out once,
+    however often (or concurrently) its job runs."""
+
+    kind = models.CharField(max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=40, help_text="e.g. the day or ISO week it covers")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sent notification")
+        verbose_name_plural = _("sent notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "recipient", "key"], name="sent_notification_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} → {self.recipient_id}"

@@ -51,7 +51,9 @@ def granted_extension_minutes(*, staff: StaffProfile, day: datetime.date) -> int
 
 def day_cap_minutes(*, staff: StaffProfile, day: datetime.date) -> int:
     """Budget of the day plus granted extensions."""
-    return budget_minutes_for(staff=staff, day=day) + granted_extension_minutes(staff=staff, day=day)
+    return budget_minutes_for(staff=staff, day=day) + granted_extension_minutes(
+        staff=staff, day=day
+    )
 
 
 def _lock_day(staff_id: int, day: datetime.date) -> DayLedger:
@@ -79,7 +81,9 @@ def _refresh_ledger(ledger: DayLedger) -> None:
     ledger.save(update_fields=["logged_minutes", "dirty", "updated_at"])
 
 
-def _check_budget(staff: StaffProfile, day: datetime.date, minutes: int, *, exclude_pk=None) -> None:
+def _check_budget(
+    staff: StaffProfile, day: datetime.date, minutes: int, *, exclude_pk=None
+) -> None:
     used = _counted_minutes(staff.pk, day, exclude_pk=exclude_pk)
     cap = day_cap_minutes(staff=staff, day=day)
     remaining = max(cap - used, 0)
@@ -118,9 +122,7 @@ def _check_day(day: datetime.date, *, field: str = "day") -> None:
     if day < earliest_editable_day(today):
         raise ValidationError(
             {
-                field: _(
-                    "Days older than %(days)d days can no longer be logged or changed."
-                )
+                field: _("Days older than %(days)d days can no longer be logged or changed.")
                 % {"days": settings.ALLHANDS_EDIT_WINDOW_DAYS}
             }
         )
@@ -154,14 +156,18 @@ def _check_fields(
     if task is not None:
         if task.is_closed and task.status == MarketingTask.Status.CANCELLED:
             errors["task"] = _("This task was cancelled; time can no longer be logged on it.")
-        elif not TaskAssignment.objects.filter(
-            task=task, assignee_id=staff.user_id
-        ).exclude(status=TaskAssignment.Status.DECLINED).exists():
+        elif (
+            not TaskAssignment.objects.filter(task=task, assignee_id=staff.user_id)
+            .exclude(status=TaskAssignment.Status.DECLINED)
+            .exists()
+        ):
             errors["task"] = _("You can only log time on tasks assigned to you.")
     if not (description or "").strip():
         errors["description"] = _("Describe what you did.")
     elif len(description) > MAX_TEXT:
-        errors["description"] = _("Keep the description under %(max)d characters.") % {"max": MAX_TEXT}
+        errors["description"] = _("Keep the description under %(max)d characters.") % {
+            "max": MAX_TEXT
+        }
     if len(outcome or "") > MAX_TEXT:
         errors["outcome"] = _("Keep the outcome under %(max)d characters.") % {"max": MAX_TEXT}
     if duties_done is not True:
@@ -224,11 +230,13 @@ def time_log_update(*, actor, log: TimeLog, **fields) -> TimeLog:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"Unknown time log fields: {sorted(unknown)}")
-    log = TimeLog.objects.select_for_update().select_related("staff").get(pk=log.pk)
+    log = TimeLog.objects.select_for_update(of=("self",)).select_related("staff").get(pk=log.pk)
     if not permissions.can_change_time_log(actor, log):
         raise PermissionDenied
     if log.status != TimeLog.Status.SUBMITTED:
-        raise ValidationError(_("Only submitted time can be changed; this entry was already decided."))
+        raise ValidationError(
+            _("Only submitted time can be changed; this entry was already decided.")
+        )
     new = {name: fields.get(name, getattr(log, name)) for name in allowed}
     _check_fields(
         staff=log.staff,
@@ -255,11 +263,13 @@ def time_log_update(*, actor, log: TimeLog, **fields) -> TimeLog:
 
 @transaction.atomic
 def time_log_delete(*, actor, log: TimeLog) -> None:
-    log = TimeLog.objects.select_for_update().select_related("staff").get(pk=log.pk)
+    log = TimeLog.objects.select_for_update(of=("self",)).select_related("staff").get(pk=log.pk)
     if not permissions.can_change_time_log(actor, log):
         raise PermissionDenied
     if log.status != TimeLog.Status.SUBMITTED:
-        raise ValidationError(_("Only submitted time can be deleted; this entry was already decided."))
+        raise ValidationError(
+            _("Only submitted time can be deleted; this entry was already decided.")
+        )
     _check_day(log.day)
     ledger = _lock_day(log.staff_id, log.day)
     record_change(subject=log, from_state=log.status, to_state="deleted", actor=actor)
@@ -315,7 +325,9 @@ def time_logs_reject(*, actor, log_ids: Iterable[int], reason: str) -> int:
     if not reason:
         raise ValidationError({"reason": _("Say why, so that the person can put it right.")})
     if len(reason) > MAX_TEXT:
-        raise ValidationError({"reason": _("Keep the reason under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     logs = _logs_for_decision(actor, log_ids)
     now = timezone.now()
     TimeLog.objects.filter(pk__in=[log.pk for log in logs]).update(
@@ -347,13 +359,13 @@ def _queue_safely(job, *args) -> None:
 
     try:
         job.delay(*args)
-    except Exception:  # noqa: BLE001 - broker outage must not undo a committed decision
+    except Exception:
         logging.getLogger(__name__).exception("Could not queue %s", job.name)
 
 
 @transaction.atomic
 def time_log_review_outcome(*, actor, log: TimeLog, outcome_status: str, note: str = "") -> TimeLog:
-    log = TimeLog.objects.select_for_update().select_related("task", "staff").get(pk=log.pk)
+    log = TimeLog.objects.select_for_update(of=("self",)).select_related("task", "staff").get(pk=log.pk)
     if not permissions.can_review_outcome(actor, log):
         raise PermissionDenied
     valid = {TimeLog.OutcomeStatus.CONFIRMED, TimeLog.OutcomeStatus.NEEDS_FOLLOW_UP}
@@ -363,15 +375,23 @@ def time_log_review_outcome(*, actor, log: TimeLog, outcome_status: str, note: s
     if outcome_status == TimeLog.OutcomeStatus.NEEDS_FOLLOW_UP and not note:
         raise ValidationError({"note": _("Say what needs follow-up.")})
     if len(note) > MAX_TEXT:
-        raise ValidationError({"note": _("Keep the note under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"note": _("Keep the note under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     previous = log.outcome_status or "unreviewed"
     log.outcome_status = outcome_status
     log.outcome_note = note
     log.outcome_by = actor
     log.outcome_at = timezone.now()
-    log.save(update_fields=["outcome_status", "outcome_note", "outcome_by", "outcome_at", "updated_at"])
+    log.save(
+        update_fields=["outcome_status", "outcome_note", "outcome_by", "outcome_at", "updated_at"]
+    )
     record_change(
-        subject=log, from_state=f"outcome:{previous}", to_state=f"outcome:{outcome_status}", actor=actor, reason=note
+        subject=log,
+        from_state=f"outcome:{previous}",
+        to_state=f"outcome:{outcome_status}",
+        actor=actor,
+        reason=note,
     )
     return log
 
@@ -401,7 +421,9 @@ def extension_request(
     elif day > today + datetime.timedelta(days=60):
         errors["day"] = _("Ask for extensions at most 60 days ahead.")
     if staff.line_supervisor_id is None:
-        errors["day"] = _("You have no line supervisor to grant an extension; ask an administrator.")
+        errors["day"] = _(
+            "You have no line supervisor to grant an extension; ask an administrator."
+        )
     if errors:
         raise ValidationError(errors)
     if BudgetExtension.objects.filter(
@@ -409,13 +431,21 @@ def extension_request(
     ).exists():
         raise ValidationError({"day": _("You already have a pending request for this day.")})
     extension = BudgetExtension.objects.create(staff=staff, day=day, minutes=minutes, reason=reason)
-    record_change(subject=extension, from_state="", to_state=extension.status, actor=staff.user, reason=reason)
+    record_change(
+        subject=extension, from_state="", to_state=extension.status, actor=staff.user, reason=reason
+    )
     return extension
 
 
 @transaction.atomic
-def extension_decide(*, actor, extension: BudgetExtension, grant: bool, note: str = "") -> BudgetExtension:
-    extension = BudgetExtension.objects.select_for_update().select_related("staff").get(pk=extension.pk)
+def extension_decide(
+    *, actor, extension: BudgetExtension, grant: bool, note: str = ""
+) -> BudgetExtension:
+    extension = (
+        BudgetExtension.objects.select_for_update(of=("self",))
+        .select_related("staff")
+        .get(pk=extension.pk)
+    )
     if not permissions.can_decide_extension(actor, extension):
         raise PermissionDenied
     if extension.status != BudgetExtension.Status.REQUESTED:
@@ -424,7 +454,9 @@ def extension_decide(*, actor, extension: BudgetExtension, grant: bool, note: st
     if not grant and not note:
         raise ValidationError({"note": _("Say why the extension is refused.")})
     if len(note) > MAX_TEXT:
-        raise ValidationError({"note": _("Keep the note under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"note": _("Keep the note under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     previous = extension.status
     extension.status = BudgetExtension.Status.GRANTED if grant else BudgetExtension.Status.REFUSED
     extension.decided_by = actor
@@ -433,20 +465,29 @@ def extension_decide(*, actor, extension: BudgetExtension, grant: bool, note: st
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     if grant:
         DayLedger.objects.filter(staff=extension.staff, day=extension.day).update(dirty=True)
-    record_change(subject=extension, from_state=previous, to_state=extension.status, actor=actor, reason=note)
+    record_change(
+        subject=extension, from_state=previous, to_state=extension.status, actor=actor, reason=note
+    )
     return extension
 
 
 @transaction.atomic
 def extension_withdraw(*, actor, extension: BudgetExtension) -> BudgetExtension:
-    extension = BudgetExtension.objects.select_for_update().select_related("staff").get(pk=extension.pk)
+    extension = (
+        BudgetExtension.objects.select_for_update().select_related("staff").get(pk=extension.pk)
+    )
     if extension.staff.user_id != actor.pk:
         raise PermissionDenied
     if extension.status != BudgetExtension.Status.REQUESTED:
         raise ValidationError(_("This request was already decided."))
     extension.status = BudgetExtension.Status.WITHDRAWN
     extension.save(update_fields=["status"])
-    record_change(subject=extension, from_state=BudgetExtension.Status.REQUESTED, to_state=extension.status, actor=actor)
+    record_change(
+        subject=extension,
+        from_state=BudgetExtension.Status.REQUESTED,
+        to_state=extension.status,
+        actor=actor,
+    )
     return extension
 
 
@@ -460,10 +501,16 @@ def _check_task_fields(*, title, description, category, due_date, estimated_minu
     elif len(title) > 200:
         errors["title"] = _("Keep the title under 200 characters.")
     if len(description or "") > MAX_TEXT * 2:
-        errors["description"] = _("Keep the description under %(max)d characters.") % {"max": MAX_TEXT * 2}
+        errors["description"] = _("Keep the description under %(max)d characters.") % {
+            "max": MAX_TEXT * 2
+        }
     if category is None or not category.is_active:
         errors["category"] = _("Choose an active category.")
-    if not isinstance(estimated_minutes, int) or isinstance(estimated_minutes, bool) or estimated_minutes <= 0:
+    if (
+        not isinstance(estimated_minutes, int)
+        or isinstance(estimated_minutes, bool)
+        or estimated_minutes <= 0
+    ):
         errors["estimated_minutes"] = _("Enter a whole number of minutes greater than zero.")
     elif estimated_minutes > 60 * 24 * 31:
         errors["estimated_minutes"] = _("Split work longer than a month into several tasks.")
@@ -507,7 +554,9 @@ def task_create(
         due_date=due_date,
         estimated_minutes=estimated_minutes,
     )
-    TaskAssignment.objects.bulk_create(TaskAssignment(task=task, assignee=user) for user in assignees)
+    TaskAssignment.objects.bulk_create(
+        TaskAssignment(task=task, assignee=user) for user in assignees
+    )
     record_change(subject=task, from_state="", to_state=task.status, actor=actor)
     return task
 
@@ -576,7 +625,12 @@ def assignment_start(*, actor, assignment: TaskAssignment) -> TaskAssignment:
     assignment.status = TaskAssignment.Status.STARTED
     assignment.responded_at = timezone.now()
     assignment.save(update_fields=["status", "responded_at"])
-    record_change(subject=assignment, from_state=TaskAssignment.Status.ASSIGNED, to_state=assignment.status, actor=actor)
+    record_change(
+        subject=assignment,
+        from_state=TaskAssignment.Status.ASSIGNED,
+        to_state=assignment.status,
+        actor=actor,
+    )
     if task.status == MarketingTask.Status.OPEN:
         _move_task(task, MarketingTask.Status.IN_PROGRESS, actor)
     return assignment
@@ -591,13 +645,21 @@ def assignment_complete(*, actor, assignment: TaskAssignment, outcome: str) -> T
     if not outcome:
         raise ValidationError({"outcome": _("Describe the outcome: what came of the work?")})
     if len(outcome) > MAX_TEXT:
-        raise ValidationError({"outcome": _("Keep the outcome under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"outcome": _("Keep the outcome under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     previous = assignment.status
     assignment.status = TaskAssignment.Status.COMPLETED
     assignment.outcome = outcome
     assignment.responded_at = timezone.now()
     assignment.save(update_fields=["status", "outcome", "responded_at"])
-    record_change(subject=assignment, from_state=previous, to_state=assignment.status, actor=actor, reason=outcome)
+    record_change(
+        subject=assignment,
+        from_state=previous,
+        to_state=assignment.status,
+        actor=actor,
+        reason=outcome,
+    )
     _settle_task(task, actor)
     return assignment
 
@@ -609,15 +671,25 @@ def assignment_decline(*, actor, assignment: TaskAssignment, reason: str) -> Tas
         raise ValidationError(_("You already completed or declined this task."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Say why you decline, so that the lead can reassign it.")})
+        raise ValidationError(
+            {"reason": _("Say why you decline, so that the lead can reassign it.")}
+        )
     if len(reason) > MAX_TEXT:
-        raise ValidationError({"reason": _("Keep the reason under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"reason": _("Keep the reason under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     previous = assignment.status
     assignment.status = TaskAssignment.Status.DECLINED
     assignment.decline_reason = reason
     assignment.responded_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "responded_at"])
-    record_change(subject=assignment, from_state=previous, to_state=assignment.status, actor=actor, reason=reason)
+    record_change(
+        subject=assignment,
+        from_state=previous,
+        to_state=assignment.status,
+        actor=actor,
+        reason=reason,
+    )
     _settle_task(task, actor)
     return assignment
 
@@ -630,5 +702,7 @@ def task_comment_add(*, actor, task: MarketingTask, body: str) -> TaskComment:
     if not body:
         raise ValidationError({"body": _("Write something first.")})
     if len(body) > MAX_TEXT:
-        raise ValidationError({"body": _("Keep comments under %(max)d characters.") % {"max": MAX_TEXT}})
+        raise ValidationError(
+            {"body": _("Keep comments under %(max)d characters.") % {"max": MAX_TEXT}}
+        )
     return TaskComment.objects.create(task=task, author=actor, body=body)
