@@ -112,13 +112,14 @@ class TaskForm(forms.Form):
 
     def over_budget(self) -> list:
         """Chosen people whose remaining week budget is below the estimate."""
-        estimate = self.cleaned_data.get("estimated_minutes")
+        data = getattr(self, "cleaned_data", {})
+        estimate = data.get("estimated_minutes")
         remaining = self.fields["assignees"].remaining
         if not estimate:
             return []
         return [
             profile
-            for profile in self.cleaned_data.get("assignees") or []
+            for profile in data.get("assignees") or []
             if estimate > remaining.get(profile.pk, 0)
         ]
 
