@@ -29,6 +29,8 @@ from tasks.history import history_of
 from tasks.models import BudgetExtension
 
 PAGE_SIZE = 50
+# Dates only used for their weekday names in the calendar header: 1 January 2024 was a Monday.
+MONDAY_TO_SUNDAY = [datetime.date(2024, 1, n) for n in range(1, 8)]
 
 
 def _staff_profile(request: HttpRequest):
@@ -166,9 +168,7 @@ def my_month(request: HttpRequest) -> HttpResponse:
     next_month = end + datetime.timedelta(days=1)
     context = {
         "weeks": weeks,
-        "weekday_names": [
-            datetime.date(2024, 1, n) for n in range(1, 8)
-        ],  # 1 Jan 2024 was a Monday
+        "weekday_names": MONDAY_TO_SUNDAY,
         "start": start,
         "end": end,
         "today": today_,

@@ -49,7 +49,9 @@ STRANGERS = [("lead", 404), ("other_supervisor", 404), ("outsider", 404), ("fina
 
 
 class TestMyExtensions:
-    @pytest.mark.parametrize("who", ["staff", "supervisor", "delegate", "outsider", "other_staff"])
+    @pytest.mark.parametrize(
+        "who", ["staff", "supervisor", "delegate", "other_supervisor", "outsider", "other_staff"]
+    )
     def test_staff_see_their_own_requests_page(self, org, login, who):
         assert login(getattr(org, who)).get(LIST_URL).status_code == 200
 
