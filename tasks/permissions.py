@@ -66,6 +66,15 @@ def can_review_outcome(user, log) -> bool:
     )
 
 
+def can_use_approval_queue(user) -> bool:
+    """Line supervisors and active delegates; each entry is still checked on its own."""
+    return Role.LINE_SUPERVISOR in roles_for(user)
+
+
+def can_use_outcome_queue(user) -> bool:
+    return Role.MARKETING_LEAD in roles_for(user)
+
+
 def get_time_log_for_user(user, pk: int, *, for_change: bool = False):
     from tasks.models import TimeLog
 

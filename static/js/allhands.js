@@ -34,3 +34,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// A checkbox with data-check-all="CSS selector" ticks the boxes it names; it shows as ticked
+// only while all of them are. Delegated, so it also works in content swapped in by htmx.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") return;
+  if (box.dataset.checkAll) {
+    document.querySelectorAll(box.dataset.checkAll).forEach((other) => {
+      other.checked = box.checked;
+    });
+  }
+  document.querySelectorAll("input[data-check-all]").forEach((master) => {
+    if (master === box) return;
+    const members = [...document.querySelectorAll(master.dataset.checkAll)];
+    if (members.length) master.checked = members.every((member) => member.checked);
+  });
+});
