@@ -27,12 +27,21 @@ class Role(TextChoices):
 
 
 def roles_for(user) -> frozenset[str]:
-    """The user's roles, computed once per user object (a fixed number of queries)."""
+    """The user's roles, computed once per user object.
+
+    Always the same number of queries, whatever the user holds: at most one for the
+    profile with its department (none when the authentication backend loaded it), and
+    one for everything else.
+    """
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models import Exists, OuterRef
 
     from departments.models import Delegation, StaffProfile
 
@@ -45,17 +54,29 @@ def roles_for(user) -> frozenset[str]:
         else:
             roles.add(Role.STAFF)
     today = timezone.localdate()
-    if (
-        StaffProfile.objects.filter(line_supervisor=user, is_active=True).exists()
-        or Delegation.objects.filter(
-            delegate=user, start_date__lte=today, end_date__gte=today
-        ).exists()
-    ):
+    flags = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            supervises=Exists(
+                StaffProfile.objects.filter(line_supervisor=OuterRef("pk"), is_active=True)
+            ),
+            holds_delegation=Exists(
+                Delegation.objects.filter(
+                    delegate=OuterRef("pk"), start_date__lte=today, end_date__gte=today
+                )
+            ),
+            in_finance=Exists(Group.objects.filter(user=OuterRef("pk"), name=FINANCE_GROUP)),
+            in_admin=Exists(Group.objects.filter(user=OuterRef("pk"), name=ADMIN_GROUP)),
+        )
+        .values("supervises", "holds_delegation", "in_finance", "in_admin")
+        .first()
+    ) or {}
+    if flags.get("supervises") or flags.get("holds_delegation"):
         roles.add(Role.LINE_SUPERVISOR)
-    group_names = set(user.groups.values_list("name", flat=True))
-    if FINANCE_GROUP in group_names:
+    if flags.get("in_finance"):
         roles.add(Role.FINANCE)
-    if user.is_superuser or ADMIN_GROUP in group_names:
+    if user.is_superuser or flags.get("in_admin"):
         roles.add(Role.ADMIN)
     result = frozenset(roles)
     setattr(user, _CACHE_ATTR, result)
@@ -68,10 +89,15 @@ def get_profile(user):
 
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        return user.profile
-    except StaffProfile.DoesNotExist:
-        return None
+    relation = StaffProfile.user.field.remote_field
+    if not relation.is_cached(user):
+        # One query for profile and department, remembered on the user even when there is
+        # no profile, so that neither is fetched again for this request.
+        profile = StaffProfile.objects.select_related("department").filter(user=user).first()
+        if profile is not None:
+            StaffProfile.user.field.set_cached_value(profile, user)
+        relation.set_cached_value(user, profile)
+    return relation.get_cached_value(user)
 
 
 def forget_roles(user) -> None:

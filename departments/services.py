@@ -93,14 +93,18 @@ def delegation_create(
 
 @transaction.atomic
 def delegation_end(*, delegation: Delegation) -> Delegation | None:
-    """End a delegation now: it stops covering today (dropped if it had not begun before)."""
+    """End a delegation now: it stops covering today (dropped if it had not begun before).
+
+    A delegation that is already over keeps its end date: ending it must never reopen it.
+    """
     today = timezone.localdate()
     if delegation.start_date >= today:
         delegation.delete()
         return None
     yesterday = today - datetime.timedelta(days=1)
-    delegation.end_date = max(delegation.start_date, yesterday)
-    delegation.save(update_fields=["end_date"])
+    if delegation.end_date > yesterday:
+        delegation.end_date = yesterday
+        delegation.save(update_fields=["end_date"])
     return delegation
 
 

@@ -7,11 +7,14 @@ is a colleague of ``org.staff`` with no authority over them; ``org.finance`` and
 ``org.admin`` hold those roles.
 """
 
+import datetime
 import os
 import shutil
 import types
+import zoneinfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection
 
@@ -134,6 +137,14 @@ def org(db):
         admin=admin,
         password=PASSWORD,
     )
+
+
+@pytest.fixture
+def today(settings):
+    """Freeze the clock at 10:00 local time on Tuesday 10 March 2026; returns that date."""
+    moment = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    with time_machine.travel(moment, tick=False):
+        yield moment.date()
 
 
 @pytest.fixture

@@ -24,29 +24,40 @@ from tests.factories import (
 DAY = datetime.date(2026, 3, 10)
 
 
+# SQLite names the columns of a partial unique index, PostgreSQL names the index.
+UNIQUE_DAY = {
+    "global": r"budget_rule_unique_global_day|departments_budgetrule\.effective_from$",
+    "department": r"budget_rule_unique_department_day|departments_budgetrule\.department_id, ",
+    "person": r"budget_rule_unique_person_day|departments_budgetrule\.staff_id, ",
+}
+MINUTES_CHECK = {-1: "daily_minutes", 481: "budget_rule_minutes_bounded"}
+LEAD_RULE = "a marketing lead must be a marketing-department member with the lead role"
+
+
 @contextlib.contextmanager
-def refused_by_database():
-    """The write inside must fail with IntegrityError; the savepoint keeps the test usable."""
-    with pytest.raises(IntegrityError), transaction.atomic():
+def refused_by_database(match: str):
+    """The write inside fails with an IntegrityError naming the rule (``match`` covers
+    both SQLite's and PostgreSQL's wording); the savepoint keeps the test usable."""
+    with pytest.raises(IntegrityError, match=match), transaction.atomic():
         yield
 
 
 class TestStaffProfileConstraints:
     def test_nobody_is_their_own_line_supervisor(self, org):
-        with refused_by_database():
+        with refused_by_database("profile_not_own_line_supervisor"):
             StaffProfile.objects.filter(pk=org.staff_profile.pk).update(line_supervisor=F("user"))
 
     def test_nobody_is_their_own_marketing_lead(self, org):
         # The lead is a valid marketing lead, so only the CHECK constraint can refuse this.
-        with refused_by_database():
+        with refused_by_database("profile_not_own_marketing_lead"):
             StaffProfile.objects.filter(user=org.lead).update(marketing_lead=F("user"))
 
     def test_a_user_has_only_one_profile(self, org):
-        with refused_by_database():
+        with refused_by_database(r"departments_staffprofile.user_id"):
             StaffProfileFactory(user=org.staff, department=org.engineering)
 
     def test_employee_numbers_are_unique(self, org):
-        with refused_by_database():
+        with refused_by_database(r"departments_staffprofile.employee_number"):
             StaffProfileFactory(
                 employee_number=org.staff_profile.employee_number, department=org.engineering
             )
@@ -60,7 +71,7 @@ class TestStaffProfileConstraints:
 
 class TestDepartmentConstraints:
     def test_a_department_is_not_its_own_parent(self, org):
-        with refused_by_database():
+        with refused_by_database("department_not_own_parent"):
             Department.objects.filter(pk=org.engineering.pk).update(parent=F("id"))
 
     def test_a_department_may_have_another_department_as_parent(self, org):
@@ -71,7 +82,7 @@ class TestDepartmentConstraints:
 
 class TestBudgetRuleConstraints:
     def test_a_rule_has_a_single_scope(self, org):
-        with refused_by_database():
+        with refused_by_database("budget_rule_single_scope"):
             BudgetRule.objects.create(
                 department=org.engineering,
                 staff=org.staff_profile,
@@ -81,7 +92,7 @@ class TestBudgetRuleConstraints:
 
     @pytest.mark.parametrize("minutes", [-1, 481])
     def test_daily_minutes_stay_within_a_day_budget(self, org, minutes):
-        with refused_by_database():
+        with refused_by_database(MINUTES_CHECK[minutes]):
             BudgetRule.objects.create(daily_minutes=minutes, effective_from=DAY)
 
     @pytest.mark.parametrize("scope", ["global", "department", "person"])
@@ -92,7 +103,7 @@ class TestBudgetRuleConstraints:
             "person": {"staff": org.staff_profile},
         }[scope]
         BudgetRuleFactory(effective_from=DAY, daily_minutes=60, **target)
-        with refused_by_database():
+        with refused_by_database(UNIQUE_DAY[scope]):
             BudgetRuleFactory(effective_from=DAY, daily_minutes=90, **target)
 
     def test_different_scopes_may_start_on_the_same_day(self, org):
@@ -106,7 +117,7 @@ class TestBudgetRuleConstraints:
 
 class TestDelegationConstraints:
     def test_the_range_ends_on_or_after_its_start(self, org):
-        with refused_by_database():
+        with refused_by_database("delegation_range_valid"):
             DelegationFactory(
                 delegator=org.supervisor,
                 delegate=org.outsider,
@@ -121,7 +132,7 @@ class TestDelegationConstraints:
         assert Delegation.objects.filter(delegate=org.outsider).count() == 1
 
     def test_nobody_delegates_to_themselves(self, org):
-        with refused_by_database():
+        with refused_by_database("delegation_not_to_self"):
             DelegationFactory(delegator=org.supervisor, delegate=org.supervisor)
 
 
@@ -129,16 +140,16 @@ class TestMarketingLeadTrigger:
     """A marketing lead belongs to a marketing department and holds the lead role."""
 
     def test_it_refuses_a_new_profile_whose_lead_is_not_in_marketing(self, org):
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             StaffProfileFactory(department=org.engineering, marketing_lead=org.supervisor)
 
     def test_it_refuses_a_new_profile_whose_lead_lacks_the_lead_role(self, org):
         marketer = StaffProfileFactory(department=org.marketing, is_marketing_lead=False).user
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             StaffProfileFactory(department=org.engineering, marketing_lead=marketer)
 
     def test_it_refuses_changing_a_profile_to_a_lead_outside_marketing(self, org):
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             StaffProfile.objects.filter(pk=org.staff_profile.pk).update(
                 marketing_lead=org.other_supervisor
             )
@@ -146,18 +157,18 @@ class TestMarketingLeadTrigger:
     def test_it_refuses_moving_a_lead_with_reports_out_of_marketing(self, org):
         lead_profile = org.lead.profile
         lead_profile.department = org.engineering
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             lead_profile.save()
 
     def test_it_refuses_removing_the_lead_role_while_the_lead_has_reports(self, org):
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             StaffProfile.objects.filter(user=org.lead).update(is_marketing_lead=False)
 
     def test_it_refuses_turning_the_marketing_department_non_marketing_while_its_lead_has_reports(
         self, org
     ):
         org.marketing.kind = Department.Kind.NON_MARKETING
-        with refused_by_database():
+        with refused_by_database(LEAD_RULE):
             org.marketing.save()
 
     def test_a_lead_without_reports_may_leave_marketing(self, org):
