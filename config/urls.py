@@ -26,4 +26,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("departments.urls")),
     path("", include("tasks.urls")),
+    path("", include("rewards.urls")),
 ]

@@ -25,14 +25,27 @@ from departments.roles import get_profile
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands where its daily work is."""
     from django.urls import NoReverseMatch, reverse
 
+    from departments.roles import Role, roles_for
+
+    roles = roles_for(request.user)
+    destinations = [
+        (Role.STAFF, "tasks:today"),
+        (Role.LINE_SUPERVISOR, "tasks:approval_queue"),
+        (Role.MARKETING_LEAD, "tasks:task_board"),
+        (Role.FINANCE, "rewards:periods"),
+    ]
+    for role, url_name in destinations:
+        if role in roles:
+            try:
+                return redirect(reverse(url_name))
+            except NoReverseMatch:
+                continue
     if get_profile(request.user) is None:
         return redirect("departments:org_chart")
-    try:
-        return redirect(reverse("tasks:today"))
-    except NoReverseMatch:
-        return redirect("departments:my_profile")
+    return redirect("departments:my_profile")
 
 
 def _profile_page(request, profile):

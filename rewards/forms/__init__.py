@@ -1,0 +1,1 @@
+"""Forms of the rewards app, one module per area."""

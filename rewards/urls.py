@@ -1,0 +1,5 @@
+from rewards.views import leads
+
+app_name = "rewards"
+
+urlpatterns = [*leads.urlpatterns]
