@@ -36,8 +36,9 @@ def browser():
 
 @pytest.fixture
 def demo_company(transactional_db):
-    from departments.management.commands.seed_demo import SEEDERS
     from django.utils.module_loading import import_string
+
+    from departments.management.commands.seed_demo import SEEDERS
 
     for dotted in SEEDERS:
         import_string(dotted)()
@@ -52,7 +53,9 @@ def open_page(browser, live_server, request):
         context = browser.new_context(
             base_url=live_server.url,
             locale="zh-CN" if language.startswith("zh") else "en-US",
-            extra_http_headers={"Accept-Language": "zh-Hans" if language.startswith("zh") else "en"},
+            extra_http_headers={
+                "Accept-Language": "zh-Hans" if language.startswith("zh") else "en"
+            },
             viewport=viewport or {"width": 1280, "height": 900},
         )
         context.set_default_timeout(15000)
