@@ -1,9 +1,8 @@
 """Reminders and digests among the periodic jobs (editable in the admin)."""
 
-import json
-
-from django.conf import settings
 from django.db import migrations
+
+from tasks.schedules import install, uninstall
 
 SCHEDULES = [
     (
@@ -26,31 +25,11 @@ SCHEDULES = [
 
 
 def create(apps, schema_editor):
-    crontab_model = apps.get_model("django_celery_beat", "CrontabSchedule")
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, minute, hour, day_of_week, description in SCHEDULES:
-        crontab, _ = crontab_model.objects.get_or_create(
-            minute=minute,
-            hour=hour,
-            day_of_week=day_of_week,
-            day_of_month="*",
-            month_of_year="*",
-            timezone=settings.TIME_ZONE,
-        )
-        task_model.objects.get_or_create(
-            name=name,
-            defaults={
-                "task": task,
-                "crontab": crontab,
-                "description": description,
-                "kwargs": json.dumps({}),
-            },
-        )
+    install(apps, SCHEDULES)
 
 
 def remove(apps, schema_editor):
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    task_model.objects.filter(name__in=[row[0] for row in SCHEDULES]).delete()
+    uninstall(apps, SCHEDULES)
 
 
 class Migration(migrations.Migration):
