@@ -6,6 +6,7 @@ from departments.demo import PEOPLE, demo_password
 # Each app contributes its part of the demo company, in dependency order.
 SEEDERS = [
     "departments.demo.seed_organisation",
+    "tasks.demo.seed_assist_work",
 ]
 
 
