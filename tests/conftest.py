@@ -61,11 +61,28 @@ def _missing_service(item) -> str | None:
     return None
 
 
+def _keep_migration_data(item) -> None:
+    """Transactional tests flush the database afterwards, which would also remove the
+    rows data migrations create (categories, role groups, schedules) for every later
+    test. Serialised rollback restores them."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True),
+                append=False,
+            )
+    elif {"transactional_db", "live_server"} & set(item.fixturenames):
+        if "django_db_serialized_rollback" not in item.fixturenames:
+            item.fixturenames.append("django_db_serialized_rollback")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         reason = _missing_service(item)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
+        _keep_migration_data(item)
 
 
 @pytest.hookimpl(hookwrapper=True)
