@@ -72,9 +72,10 @@ def _keep_migration_data(item) -> None:
                 pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True),
                 append=False,
             )
-    elif {"transactional_db", "live_server"} & set(item.fixturenames):
-        if "django_db_serialized_rollback" not in item.fixturenames:
-            item.fixturenames.append("django_db_serialized_rollback")
+    elif {"transactional_db", "live_server"} & set(item.fixturenames) and (
+        "django_db_serialized_rollback" not in item.fixturenames
+    ):
+        item.fixturenames.append("django_db_serialized_rollback")
 
 
 def pytest_collection_modifyitems(config, items):
