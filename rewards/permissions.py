@@ -156,3 +156,18 @@ def get_statement_for_user(user, pk: int):
     if statement is None or not can_view_statement(user, statement):
         raise Http404
     return statement
+
+
+def can_use_recommend_queue(user) -> bool:
+    """Marketing leads recommend their people's rewards."""
+    return Role.MARKETING_LEAD in roles_for(user)
+
+
+def can_use_reward_approvals(user) -> bool:
+    """Line supervisors (and active delegates) execute their reports' rewards."""
+    return Role.LINE_SUPERVISOR in roles_for(user)
+
+
+def can_use_nominations(user) -> bool:
+    roles = roles_for(user)
+    return Role.LINE_SUPERVISOR in roles or Role.ADMIN in roles

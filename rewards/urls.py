@@ -1,5 +1,5 @@
-from rewards.views import leads
+from rewards.views import leads, payouts, statements
 
 app_name = "rewards"
 
-urlpatterns = [*leads.urlpatterns]
+urlpatterns = [*leads.urlpatterns, *payouts.urlpatterns, *statements.urlpatterns]

@@ -142,7 +142,12 @@ def payout_period_request_calculation(*, actor, period: PayoutPeriod) -> int:
             calculate_payout_period.delay(period.pk, run)
         except Exception:
             logger.exception("Could not queue the calculation of period %s", period.pk)
-            PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+            # Only a run that never started: an eager run that failed keeps its own error.
+            PayoutPeriod.objects.filter(
+                pk=period.pk,
+                calculation_run=run,
+                calculation_state=PayoutPeriod.CalculationState.QUEUED,
+            ).update(
                 calculation_state=PayoutPeriod.CalculationState.FAILED,
                 calculation_error="broker unavailable",
             )
