@@ -7,6 +7,7 @@ from departments.demo import PEOPLE, demo_password
 SEEDERS = [
     "departments.demo.seed_organisation",
     "tasks.demo.seed_assist_work",
+    "rewards.demo.seed_rewards",
 ]
 
 
