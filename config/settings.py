@@ -8,6 +8,7 @@ With nothing configured the app runs on SQLite and an embedded Celery broker
 ``ALLOWED_HOSTS`` must be given, and the security settings are strict.
 """
 
+import datetime
 import secrets
 from pathlib import Path
 
@@ -67,9 +68,14 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_htmx",
     "django_celery_beat",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "departments",
     "tasks",
     "rewards",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -80,10 +86,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.SessionTimeoutMiddleware",
+    "config.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the locked-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -231,22 +242,66 @@ ALLHANDS_EDIT_WINDOW_DAYS = env.int("ALLHANDS_EDIT_WINDOW_DAYS", default=7)
 ALLHANDS_SITE_URL = env.str("ALLHANDS_SITE_URL", default="http://127.0.0.1:8000")
 ALLHANDS_IMPORT_MAX_ROWS = env.int("ALLHANDS_IMPORT_MAX_ROWS", default=20000)
 
-# Security
+# Security: headers and cookies (the strict transport settings only in production).
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 CSRF_COOKIE_HTTPONLY = False
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The load balancer's health probe may speak plain HTTP to the app.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (django-csp), in every environment so that development shows what
+# production would block. Pages load only the app's own files: no inline scripts or styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# Sessions end after ALLHANDS_SESSION_IDLE_TIMEOUT seconds without a request and, whatever
+# the activity, ALLHANDS_SESSION_ABSOLUTE_TIMEOUT seconds after login (config.middleware).
+# The cookie outlives both, so that the app ends the session and can tell the user why.
+ALLHANDS_SESSION_IDLE_TIMEOUT = env.int("ALLHANDS_SESSION_IDLE_TIMEOUT", default=60 * 60 * 8)
+ALLHANDS_SESSION_ABSOLUTE_TIMEOUT = env.int(
+    "ALLHANDS_SESSION_ABSOLUTE_TIMEOUT", default=60 * 60 * 24
+)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=ALLHANDS_SESSION_ABSOLUTE_TIMEOUT + 3600)
+
+# Login protection (django-axes): five failures for one username from one address lock that
+# combination out for 15 minutes; a successful login clears the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the translated locked-out page
+AXES_VERBOSE = False  # failures and lockouts are logged to "allhands.security" instead
+
+# Two-factor authentication (django-otp, TOTP): optional for everybody, required for the
+# roles listed here (e.g. "line_supervisor,finance,admin").
+ALLHANDS_REQUIRE_2FA_FOR_ROLES = env.list("ALLHANDS_REQUIRE_2FA_FOR_ROLES", default=[])
+OTP_TOTP_ISSUER = "Allhands"
 
 LOGGING = {
     "version": 1,
@@ -254,10 +309,17 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "allhands.security": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # "allhands.security" says it once, in our words
+    },
 }
 
-AUTHENTICATION_BACKENDS = ["departments.backends.ProfileModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "departments.backends.ProfileModelBackend",
+]
 
 ALLHANDS_CLIENT_PROTECTION_DAYS = env.int("ALLHANDS_CLIENT_PROTECTION_DAYS", default=90)
 ALLHANDS_LOGGING_GRACE_DAYS = env.int("ALLHANDS_LOGGING_GRACE_DAYS", default=3)
