@@ -40,7 +40,7 @@ from rewards.models import (
     Statement,
 )
 from rewards.money import HUNDRED, ZERO, round_money
-from tasks.history import record_change
+from tasks.history import record_change, record_changes
 from tasks.models import AssistCategory, TaskAssignment, TimeLog
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,11 @@ def payout_period_close(*, actor, period: PayoutPeriod) -> PayoutPeriod:
 
 
 def payout_periods_close_due(*, today: datetime.date | None = None, grace_days: int) -> list[int]:
-    """Close every open period whose grace time is over (the monthly job)."""
+    """Open the periods of this month and last month if missing, then close every open
+    period whose grace time is over (the daily period job)."""
     today = today or timezone.localdate()
+    payout_period_for(day=today)
+    payout_period_for(day=today.replace(day=1) - datetime.timedelta(days=1))
     due = PayoutPeriod.objects.filter(
         status=PayoutPeriod.Status.OPEN,
         end_date__lt=today - datetime.timedelta(days=grace_days),
@@ -211,6 +214,10 @@ def support_lines(
     for rule_id, minutes in sorted(minutes_by_rule.items()):
         rule = rule_by_id[rule_id]
         amount = round_money(Decimal(minutes) * rule.amount_per_approved_hour / Decimal(60))
+        if amount == 0:
+            # A few minutes at a tiny rate round to nothing: no line, as for revenue, so
+            # nobody signs off a statement of 0.00 and the period can still be approved.
+            continue
         lines.append(
             LineDraft(
                 source=RewardLine.Source.SUPPORT_TIME,
@@ -343,6 +350,9 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
     for assignee_id, task_id, title, responded_at in (
         TaskAssignment.objects.filter(
             status=TaskAssignment.Status.COMPLETED,
+            # Direct-revenue work (introducing business) earns through its lead's
+            # collections, never the support rate per task.
+            task__category__reward_class=AssistCategory.RewardClass.SUPPORT,
             responded_at__gte=start_moment,
             responded_at__lt=end_moment,
         )
@@ -379,7 +389,8 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
     ).values_list("lead_id", "staff_id", "percent"):
         shares[lead_id].append((staff_id, percent))
     earlier: dict[tuple[int, int], Decimal] = {
-        (row["statement__staff_id"], row["lead_id"]): row["total"]
+        # Rounded: SQLite sums decimals as floats.
+        (row["statement__staff_id"], row["lead_id"]): round_money(row["total"])
         for row in RewardLine.objects.filter(
             lead_id__in=list(collections),
             statement__period__start_date__lt=period.start_date,
@@ -424,11 +435,18 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
 
 
 def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
-    try:
-        with transaction.atomic():
-            Statement.objects.get_or_create(period=period, staff_id=staff_id)
-    except IntegrityError:
-        pass  # created by a concurrent run
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                Statement.objects.get_or_create(period=period, staff_id=staff_id)
+        except IntegrityError:
+            pass  # created by a concurrent run
+        statement = (
+            Statement.objects.select_for_update().filter(period=period, staff_id=staff_id).first()
+        )
+        if statement is not None:
+            return statement
+        # A concurrent run deleted it (left without lines) while we waited for the lock.
     return Statement.objects.select_for_update().get(period=period, staff_id=staff_id)
 
 
@@ -481,7 +499,10 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
     if period.status not in (PayoutPeriod.Status.CLOSED, PayoutPeriod.Status.CALCULATED):
         return {"skipped": f"period is {period.status}"}
     PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
-        calculation_state=PayoutPeriod.CalculationState.RUNNING, calculation_done=0
+        # A retry of a failed run starts clean: a finished run shows no stale error.
+        calculation_state=PayoutPeriod.CalculationState.RUNNING,
+        calculation_done=0,
+        calculation_error="",
     )
     try:
         figures, people = _gather(period)
@@ -653,7 +674,12 @@ def reward_adjustment_add(
     previous = statement.status
     statement.total = round_money(statement.lines.aggregate(total=Sum("amount"))["total"] or ZERO)
     statement.status = Statement.Status.DRAFT
-    statement.save(update_fields=["total", "status", "updated_at"])
+    # Changed after a recommendation: the marketing lead recommends it again.
+    statement.recommended_by = None
+    statement.recommended_at = None
+    statement.save(
+        update_fields=["total", "status", "recommended_by", "recommended_at", "updated_at"]
+    )
     record_change(
         subject=statement,
         from_state=previous,
@@ -685,8 +711,13 @@ def payout_period_mark_paid(*, actor, period: PayoutPeriod) -> PayoutPeriod:
         raise PermissionDenied
     if period.status != PayoutPeriod.Status.APPROVED:
         raise ValidationError(_("Only an approved period can be marked paid."))
-    Statement.objects.filter(period=period, status=Statement.Status.APPROVED).update(
-        status=Statement.Status.PAID
+    approved = list(Statement.objects.filter(period=period, status=Statement.Status.APPROVED))
+    Statement.objects.filter(pk__in=[s.pk for s in approved]).update(status=Statement.Status.PAID)
+    record_changes(
+        subjects=approved,
+        from_state=Statement.Status.APPROVED,
+        to_state=Statement.Status.PAID,
+        actor=actor,
     )
     _move_period(period, PayoutPeriod.Status.PAID, actor)
     period.paid_at = timezone.now()

@@ -294,7 +294,7 @@ def check_history(moment: datetime.datetime) -> None:
     ]
     statements = trail(Statement)
     for statement in Statement.objects.filter(status=Statement.Status.PAID):
-        assert statements[statement.pk] == ["recommended", "approved"], statement
+        assert statements[statement.pk] == ["recommended", "approved", "paid"], statement
     periods = trail(PayoutPeriod)
     paid_period = PayoutPeriod.objects.get(status=PayoutPeriod.Status.PAID)
     assert periods[paid_period.pk] == ["closed", "calculated", "approved", "paid"]

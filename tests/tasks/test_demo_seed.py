@@ -182,6 +182,12 @@ def test_seeding_again_changes_nothing(db):
 
     seed_at(TUESDAY)
     assert counts() == before
+
+
+def test_running_seed_demo_twice_changes_nothing(db):
+    with time_machine.travel(TUESDAY, tick=False):
+        call_command("seed_demo", stdout=io.StringIO())
+    before = counts()
     with time_machine.travel(TUESDAY + 2 * DAYS, tick=False):
         call_command("seed_demo", stdout=io.StringIO())
     assert counts() == before
