@@ -454,7 +454,14 @@ def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
 def statement_calculate(
     *, period: PayoutPeriod, staff_id: int, lines: list[LineDraft], run: int
 ) -> Statement | None:
-    """Replace one person's computed lines. Approved statements are kept as they are."""
+    """Replace one person's computed lines. Approved statements are kept as they are.
+
+    The period row is locked first: sign-off of the last statement (which approves the
+    period) and this write cannot interleave, and nothing is written into a period that
+    became approved or paid meanwhile."""
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    if period.is_frozen:
+        return None
     statement = _statement_for_update(period, staff_id)
     if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
         return statement
@@ -536,6 +543,8 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
             period.calculation_state = PayoutPeriod.CalculationState.DONE
             fields.append("calculation_state")
         period.save(update_fields=fields)
+        if period.calculation_run == run:
+            approve_period_when_complete(period=period, actor=None)
     return {"people": len(everyone), "run": run}
 
 
@@ -724,6 +733,27 @@ def payout_period_mark_paid(*, actor, period: PayoutPeriod) -> PayoutPeriod:
     period.paid_by = actor
     period.save(update_fields=["status", "paid_at", "paid_by"])
     return period
+
+
+def approve_period_when_complete(*, period: PayoutPeriod, actor) -> bool:
+    """A calculated period is approved once every statement in it is approved — but not
+    while a calculation is queued or running (it could still add a draft). The caller
+    holds the period row lock."""
+    if period.status != PayoutPeriod.Status.CALCULATED:
+        return False
+    if period.calculation_state in (
+        PayoutPeriod.CalculationState.QUEUED,
+        PayoutPeriod.CalculationState.RUNNING,
+    ):
+        return False
+    statements = Statement.objects.filter(period=period)
+    if not statements.exists() or statements.exclude(status=Statement.Status.APPROVED).exists():
+        return False
+    _move_period(period, PayoutPeriod.Status.APPROVED, actor, _("all statements approved"))
+    period.approved_at = timezone.now()
+    period.approved_by = actor
+    period.save(update_fields=["status", "approved_at", "approved_by"])
+    return True
 
 
 def period_progress(period: PayoutPeriod) -> int:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rewards.models import PayoutPeriod, Statement
-from rewards.services.payouts import _move_period
+from rewards.services.payouts import approve_period_when_complete
 from tasks.history import record_changes
 
 
@@ -21,6 +21,12 @@ def _lock(statement_ids: Iterable[int]) -> list[Statement]:
     ids = sorted({int(pk) for pk in statement_ids})
     if not ids:
         raise ValidationError(_("Select at least one statement."))
+    # Periods first, then statements: the same order as the calculation, so that a
+    # sign-off and a recalculation queue for each other instead of deadlocking.
+    period_ids = sorted(
+        set(Statement.objects.filter(pk__in=ids).values_list("period_id", flat=True))
+    )
+    list(PayoutPeriod.objects.select_for_update().filter(pk__in=period_ids).order_by("pk"))
     statements = list(
         Statement.objects.select_for_update(of=("self",))
         .select_related("staff", "staff__user", "period")
@@ -153,11 +159,4 @@ def statements_approve(*, actor, statement_ids: Iterable[int]) -> int:
 
 def _approve_period_when_complete(period_id: int, actor) -> None:
     period = PayoutPeriod.objects.select_for_update().get(pk=period_id)
-    if period.status != PayoutPeriod.Status.CALCULATED:
-        return
-    if Statement.objects.filter(period=period).exclude(status=Statement.Status.APPROVED).exists():
-        return
-    _move_period(period, PayoutPeriod.Status.APPROVED, actor, _("all statements approved"))
-    period.approved_at = timezone.now()
-    period.approved_by = actor
-    period.save(update_fields=["status", "approved_at", "approved_by"])
+    approve_period_when_complete(period=period, actor=actor)
