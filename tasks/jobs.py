@@ -41,3 +41,17 @@ def send_weekly_digests() -> int:
     from tasks.digests import send_weekly_digests as send
 
     return send()
+
+
+@shared_task(name="tasks.rebuild_summaries", acks_late=True, reject_on_worker_lost=True)
+def rebuild_summaries(start: str | None = None, end: str | None = None) -> dict:
+    """By hand (repair): recompute the summaries of all history, or of start–end, from
+    the raw logs."""
+    import datetime
+
+    from tasks.summaries import summaries_rebuild
+
+    return summaries_rebuild(
+        start=datetime.date.fromisoformat(start) if start else None,
+        end=datetime.date.fromisoformat(end) if end else None,
+    )
