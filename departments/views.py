@@ -22,6 +22,7 @@ from departments.permissions import (
     get_profile_for_user,
 )
 from departments.roles import get_profile
+from departments.web import add_service_errors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -100,11 +101,7 @@ def budget(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.budget_rule_create(actor=request.user, staff=profile, **form.cleaned_data)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Budget change saved."))
             return redirect("departments:budget", pk=profile.pk)
@@ -154,8 +151,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
         try:
             services.delegation_create(delegator=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Delegation saved."))
             return redirect("departments:delegations")

@@ -125,11 +125,33 @@ def _eligible_people() -> dict[int, list[StaffProfile]]:
     return eligible
 
 
+def _lock_departments(keys: set[tuple[int, datetime.date]]) -> None:
+    """Serialise runs that recompute the same department-days (call inside the run's
+    transaction, after its person rows are written). Without it, two runs whose batches
+    share a department-day each sum only the person rows they can see — their own,
+    uncommitted — and the last to commit wins. Holding the row until commit makes the
+    later run wait and then read the earlier run's committed rows. Keys are taken in
+    one order, so two runs cannot deadlock."""
+    ordered = sorted(keys)
+    DepartmentDaySummary.objects.bulk_create(
+        [DepartmentDaySummary(department_id=d, day=day) for d, day in ordered],
+        ignore_conflicts=True,
+        batch_size=BATCH,
+    )
+    list(
+        DepartmentDaySummary.objects.select_for_update()
+        .filter(department_id__in={d for d, _day in ordered}, day__in={day for _d, day in ordered})
+        .order_by("department_id", "day")
+        .values_list("pk", flat=True)
+    )
+
+
 def _department_rows(
     keys: set[tuple[int, datetime.date]], eligible: dict[int, list[StaffProfile]]
 ) -> list[DepartmentDaySummary]:
     if not keys:
         return []
+    _lock_departments(keys)
     department_ids = {department_id for department_id, _day in keys}
     days = {day for _department, day in keys}
     people = [p for department_id in department_ids for p in eligible.get(department_id, [])]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from departments.models import Department
 from departments.roles import get_profile
+from departments.web import add_service_errors
 from rewards import permissions
 from rewards.forms.leads import (
     ClaimForm,
@@ -47,15 +48,6 @@ PIPELINE_COLUMNS = [
     (Lead.Status.LOST, ("-updated_at", "-pk")),
 ]
 CARD_RELATED = ("introducer__user", "introducer__department")
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put the service's messages beside the fields they concern."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --------------------------------------------------------------------------- my leads
@@ -98,7 +90,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         try:
             lead = services.lead_introduce(staff=get_profile(user), **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if lead.claim_status == Lead.Claim.PENDING:
                 messages.warning(
@@ -267,7 +259,7 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 if not hasattr(error, "error_dict"):
                     return _refused(request, lead, error)
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return _done(request, lead, _("Contract signed: the lead is won."))
         return _render_detail(request, lead, win_form=form, open_form="win")
@@ -279,7 +271,7 @@ def lead_transition(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 if not hasattr(error, "error_dict"):
                     return _refused(request, lead, error)
-                _apply_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return _done(request, lead, _("The lead is marked lost."))
         return _render_detail(request, lead, lose_form=form, open_form="lose")
@@ -297,7 +289,7 @@ def lead_collection(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
                 return _refused(request, lead, error)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if collection.kind == Collection.Kind.REFUND:
                 return _done(request, lead, _("Refund recorded."))
@@ -339,7 +331,7 @@ def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
                 return _refused(request, lead, error)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if accept:
                 return _done(request, lead, _("Second claim accepted: both leads go on."))

@@ -11,11 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.roles import is_admin
+from departments.web import safe_next_url
 from rewards import exports, permissions, selectors
 from rewards.models import PayoutPeriod
 from rewards.services import payouts
@@ -34,15 +34,6 @@ def _period(pk: int) -> PayoutPeriod:
         return selectors.period_with_totals(pk=pk)
     except PayoutPeriod.DoesNotExist:
         raise Http404 from None
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _progress_context(period: PayoutPeriod, *, polled: bool = False) -> dict:
@@ -101,7 +92,7 @@ def _change(request: HttpRequest, pk: int, action, success: str) -> HttpResponse
     period = PayoutPeriod.objects.filter(pk=pk).first()
     if period is None:
         raise Http404
-    next_url = _safe_next(request, default=reverse("rewards:period_detail", args=[period.pk]))
+    next_url = safe_next_url(request, default=reverse("rewards:period_detail", args=[period.pk]))
     try:
         action(actor=request.user, period=period)
     except ValidationError as error:

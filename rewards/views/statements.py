@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.roles import get_profile, is_admin
+from departments.web import add_service_errors
 from rewards import permissions, selectors
 from rewards.explanations import explain
 from rewards.forms.payouts import (
@@ -35,15 +36,6 @@ from rewards.services import statements as statement_services
 from tasks.history import history_of
 
 FINAL_STATEMENTS = (Statement.Status.APPROVED, Statement.Status.PAID)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError beside the fields it names, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --------------------------------------------------------------------------- my rewards
@@ -166,7 +158,7 @@ def inquiry_raise(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, line=line, question=form.cleaned_data["question"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Your inquiry is sent to your line supervisor."))
             return redirect(_statement_url(statement, f"line-{line.pk}"))
@@ -189,7 +181,7 @@ def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, inquiry=inquiry, answer=form.cleaned_data["answer"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Answer saved."))
             return redirect(_statement_url(statement, f"line-{inquiry.line_id}"))
@@ -212,7 +204,7 @@ def statement_adjust(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, _("Adjustment added; the statement is back to draft for sign-off.")
@@ -258,7 +250,7 @@ def _sign_off(
                     "%(count)d statement returned.", "%(count)d statements returned.", count
                 )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, message % {"count": count})
             return redirect(url_name)
@@ -365,7 +357,7 @@ def nominate(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, candidate=candidate, citation=form.cleaned_data["citation"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

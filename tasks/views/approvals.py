@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from departments.web import add_service_errors, safe_next_url
 from tasks import permissions, selectors, selectors_approvals, selectors_outcomes, services
 from tasks.forms.approvals import (
     BulkDecisionForm,
@@ -29,24 +29,6 @@ from tasks.forms.approvals import (
 from tasks.models import BudgetExtension, TimeLog
 
 PAGE_SIZE = 50
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError beside the fields it names, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _querystring(request: HttpRequest, names) -> str:
@@ -90,7 +72,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
                     count,
                 )
         except ValidationError as error:
-            _add_errors(decision, error)
+            add_service_errors(decision, error)
         else:
             messages.success(request, message % {"count": count})
             return redirect(
@@ -164,7 +146,7 @@ def extension_queue(request: HttpRequest) -> HttpResponse:
 def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     extension = permissions.get_extension_for_user(request.user, pk, for_decision=True)
     form = _extension_form(extension, request.POST)
-    next_url = _safe_next(request, default=reverse("tasks:extension_queue"))
+    next_url = safe_next_url(request, default=reverse("tasks:extension_queue"))
     if form.is_valid():
         try:
             extension = services.extension_decide(
@@ -174,7 +156,7 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             if extension.status == BudgetExtension.Status.GRANTED:
                 message = _("Extension of %(minutes)d minutes for %(name)s granted.")
@@ -260,7 +242,7 @@ def log_review_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_review_outcome(request.user, log):
         raise PermissionDenied
     form = _outcome_form(log, request.POST)
-    next_url = _safe_next(request, default=reverse("tasks:outcome_queue"))
+    next_url = safe_next_url(request, default=reverse("tasks:outcome_queue"))
     if form.is_valid():
         try:
             log = services.time_log_review_outcome(
@@ -270,7 +252,7 @@ def log_review_outcome(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             message = _("Outcome of %(name)s's entry of %(minutes)d minutes: %(status)s.") % {
                 "name": log.staff.display_name,

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.roles import is_admin
+from departments.web import add_service_errors
 from tasks import permissions, selectors, services
 from tasks.forms.marketing import (
     CancelTaskForm,
@@ -41,15 +42,6 @@ BOARD_COLUMNS = [
     (MarketingTask.Status.DONE, ("-due_date", "-pk")),
     (MarketingTask.Status.CANCELLED, ("-due_date", "-pk")),
 ]
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put the service's messages beside the fields they concern."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _name(user) -> str:
@@ -116,7 +108,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
         try:
             task = services.task_create(actor=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             count = len(form.cleaned_data["assignees"])
             messages.success(
@@ -219,7 +211,7 @@ def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.task_comment_add(actor=request.user, task=task, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if request.htmx:
                 form = CommentForm()
@@ -248,7 +240,7 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             if not hasattr(error, "error_dict"):
                 messages.error(request, " ".join(error.messages))
                 return redirect("tasks:task_detail", pk=task.pk)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Task cancelled."))
             return redirect("tasks:task_detail", pk=task.pk)
@@ -327,7 +319,7 @@ def _answer(
             if not hasattr(error, "error_dict"):
                 messages.error(request, " ".join(error.messages))
                 return redirect(_my_tasks_url(request))
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect(_my_tasks_url(request))

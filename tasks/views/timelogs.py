@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from departments.web import add_service_errors, safe_next_url
 from tasks import permissions, selectors, services
 from tasks.forms.timelogs import (
     MINUTES_DATALIST_ID,
@@ -40,24 +40,6 @@ def _staff_profile(request: HttpRequest):
     return request.user.profile
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put the service's messages beside the fields they concern."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 def _week_url(day: datetime.date) -> str:
     return f"{reverse('tasks:my_week')}?start={day.isoformat()}"
 
@@ -76,7 +58,7 @@ def today(request: HttpRequest) -> HttpResponse:
                 staff=profile, actor=request.user, **form.service_kwargs()
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -227,7 +209,7 @@ def log_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.time_log_update(actor=request.user, log=log, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Entry saved."))
             return redirect("tasks:log_detail", pk=log.pk)
@@ -253,7 +235,7 @@ def log_delete(request: HttpRequest, pk: int) -> HttpResponse:
         _("Entry of %(minutes)d minutes on %(day)s deleted.")
         % {"minutes": log.minutes, "day": date_format(log.day, "SHORT_DATE_FORMAT")},
     )
-    return redirect(_safe_next(request, _week_url(log.day)))
+    return redirect(safe_next_url(request, _week_url(log.day)))
 
 
 # --------------------------------------------------------------------------- extensions
@@ -267,7 +249,7 @@ def my_extensions(request: HttpRequest) -> HttpResponse:
         try:
             extension = services.extension_request(staff=profile, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
