@@ -265,3 +265,28 @@ class TestRequiredForRoles:
 
         with pytest.raises(SystemCheckError, match=r"accounts\.E001"):
             call_command("check")
+
+
+@pytest.mark.urls("tests.security.api_urls")
+class TestApiWithASession:
+    """An API call with a session gets a 403 it can read, not a redirect to an HTML page."""
+
+    def test_an_unverified_session_is_refused(self, org, login, totp_device, today):
+        totp_device(org.staff)
+
+        response = login(org.staff).get("/api/ping/")
+
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Enter the code from your authenticator app to continue."
+        }
+
+    def test_a_required_role_without_a_device_is_refused(self, org, login, settings, today):
+        settings.ALLHANDS_REQUIRE_2FA_FOR_ROLES = ["finance"]
+
+        response = login(org.finance).get("/api/ping/")
+
+        assert response.status_code == 403
+
+    def test_a_user_without_two_factor_gets_through(self, org, login, today):
+        assert login(org.staff).get("/api/ping/").json() == {"user": "staff"}
