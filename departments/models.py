@@ -9,8 +9,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MAX_DAILY_BUDGET_MINUTES = 8 * 60
+
+
+def default_language() -> str:
+    """The site's language at the time the profile is created."""
+    return settings.LANGUAGE_CODE
 
 
 class Department(models.Model):
@@ -90,7 +96,7 @@ class StaffProfile(models.Model):
         on_delete=models.PROTECT,
         related_name="members",
     )
-    title = models.CharField(_("title"), max_length=120, blank=True)
+    title = models.CharField(pgettext_lazy("person", "job title"), max_length=120, blank=True)
     goals = models.TextField(_("goals"), blank=True, max_length=4000)
     primary_duties = models.TextField(_("primary duties"), blank=True, max_length=4000)
     auxiliary_duties = models.TextField(
@@ -123,7 +129,7 @@ class StaffProfile(models.Model):
         _("language"),
         max_length=10,
         choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
+        default=default_language,
         help_text=_("Language of the emails this person receives."),
     )
     is_active = models.BooleanField(_("active"), default=True)

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -115,7 +116,7 @@ class Lead(models.Model):
         NEW = "new", _("New")
         QUALIFIED = "qualified", _("Qualified")
         WON = "won", _("Won")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("lead status", "Paid")
         LOST = "lost", _("Lost")
 
     TRANSITIONS = {

@@ -872,7 +872,7 @@ def marketing_dashboard(
             sum(by_status[s] for s in (Lead.Status.QUALIFIED, Lead.Status.WON, Lead.Status.PAID)),
         ),
         (_("Won or further"), sum(by_status[s] for s in (Lead.Status.WON, Lead.Status.PAID))),
-        (_("Paid"), by_status[Lead.Status.PAID]),
+        (Lead.Status.PAID.label, by_status[Lead.Status.PAID]),
     ]
     dashboard.add(
         Table(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from departments.models import StaffProfile
 from departments.permissions import is_line_supervisor_of
 from departments.roles import Role, is_admin, roles_for
+from departments.selectors import active_delegators_for
 
 
 def _profile_of(user):
@@ -153,7 +154,10 @@ def can_view_task(user, task) -> bool:
         can_manage_task(user, task)
         or is_assignee(user, task)
         or task.assignments.filter(
-            assignee__profile__line_supervisor_id=user.pk
+            assignee__profile__line_supervisor_id__in=[
+                user.pk,
+                *active_delegators_for(user=user, day=timezone.localdate()),
+            ]
         ).exists()
     )
 
@@ -165,9 +169,7 @@ def can_comment_task(user, task) -> bool:
 def get_task_for_user(user, pk: int, *, for_change: bool = False):
     from tasks.models import MarketingTask
 
-    task = (
-        MarketingTask.objects.select_related("category", "created_by").filter(pk=pk).first()
-    )
+    task = MarketingTask.objects.select_related("category", "created_by").filter(pk=pk).first()
     if task is None or not can_view_task(user, task):
         raise Http404
     if for_change and not can_manage_task(user, task):

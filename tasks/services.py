@@ -122,7 +122,7 @@ def _check_day(day: datetime.date, *, field: str = "day") -> None:
     if day < earliest_editable_day(today):
         raise ValidationError(
             {
-                field: _("Days older than %(days)d days can no longer be logged or changed.")
+                field: _("Entries older than %(days)d days can no longer be created or changed.")
                 % {"days": settings.ALLHANDS_EDIT_WINDOW_DAYS}
             }
         )
@@ -365,7 +365,11 @@ def _queue_safely(job, *args) -> None:
 
 @transaction.atomic
 def time_log_review_outcome(*, actor, log: TimeLog, outcome_status: str, note: str = "") -> TimeLog:
-    log = TimeLog.objects.select_for_update(of=("self",)).select_related("task", "staff").get(pk=log.pk)
+    log = (
+        TimeLog.objects.select_for_update(of=("self",))
+        .select_related("task", "staff")
+        .get(pk=log.pk)
+    )
     if not permissions.can_review_outcome(actor, log):
         raise PermissionDenied
     valid = {TimeLog.OutcomeStatus.CONFIRMED, TimeLog.OutcomeStatus.NEEDS_FOLLOW_UP}
@@ -415,9 +419,9 @@ def extension_request(
         errors["reason"] = _("Keep the reason under %(max)d characters.") % {"max": MAX_TEXT}
     today = timezone.localdate()
     if day < earliest_editable_day(today):
-        errors["day"] = _("Days older than %(days)d days can no longer be logged or changed.") % {
-            "days": settings.ALLHANDS_EDIT_WINDOW_DAYS
-        }
+        errors["day"] = _(
+            "Entries older than %(days)d days can no longer be created or changed."
+        ) % {"days": settings.ALLHANDS_EDIT_WINDOW_DAYS}
     elif day > today + datetime.timedelta(days=60):
         errors["day"] = _("Ask for extensions at most 60 days ahead.")
     if staff.line_supervisor_id is None:

@@ -1,5 +1,11 @@
 """Role groups, and the rule "a marketing lead belongs to a marketing department"
-held by the database itself (it spans two tables, so a CHECK cannot express it)."""
+held by the database itself (it spans two tables, so a CHECK cannot express it).
+
+Note for later migrations: on SQLite, an AlterField that rebuilds the staff profile or
+department table fails while these triggers exist ("no such table" inside the trigger).
+Such a migration must drop the triggers first and create them again afterwards (reuse
+create_triggers / drop_triggers below), or keep state-only changes in
+SeparateDatabaseAndState."""
 
 from django.db import migrations
 

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from departments.models import Department, StaffProfile
 from rewards import permissions
@@ -493,7 +494,7 @@ def statement_calculate(
             from_state=previous,
             to_state=statement.status,
             actor=None,
-            reason=_("recalculated"),
+            reason=gettext_noop("recalculated"),
         )
     return statement
 
@@ -749,7 +750,9 @@ def approve_period_when_complete(*, period: PayoutPeriod, actor) -> bool:
     statements = Statement.objects.filter(period=period)
     if not statements.exists() or statements.exclude(status=Statement.Status.APPROVED).exists():
         return False
-    _move_period(period, PayoutPeriod.Status.APPROVED, actor, _("all statements approved"))
+    _move_period(
+        period, PayoutPeriod.Status.APPROVED, actor, gettext_noop("all statements approved")
+    )
     period.approved_at = timezone.now()
     period.approved_by = actor
     period.save(update_fields=["status", "approved_at", "approved_by"])

@@ -211,7 +211,7 @@ def dashboard_me(request: HttpRequest) -> HttpResponse:
         series=[
             charts.Series(_("Approved"), [row.cells[3] for row in days.rows], "ah-c0"),
             charts.Series(
-                _("Waiting or submitted"),
+                _("Submitted, awaiting approval"),
                 [row.cells[2] - row.cells[3] for row in days.rows],
                 "ah-c1",
             ),

@@ -228,8 +228,8 @@ def job_run(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(
             request,
             _(
-                "The background worker cannot be reached; the job will run when it is "
-                "back. (%(job)s was not queued.)"
+                "The background worker cannot be reached, so %(job)s was not started. "
+                "Try again when the worker is back; scheduled runs resume by themselves."
             )
             % {"job": job.label},
         )
