@@ -96,6 +96,21 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped while ALLHANDS_REQUIRE_SERVICES is set: {report.longrepr}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache(request):
+    """A transactional test empties and reloads the tables, so content type ids cached
+    in this process may no longer exist afterwards: forget them after such a test."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def org(db):
     marketing = MarketingDepartmentFactory(name="Marketing", code="MKT")
