@@ -22,3 +22,10 @@ def close_due_periods() -> list[int]:
     from django.conf import settings
 
     return payouts.payout_periods_close_due(grace_days=settings.ALLHANDS_LOGGING_GRACE_DAYS)
+
+
+@shared_task(name="rewards.notify_statements_ready")
+def notify_statements_ready(period_id: int) -> int:
+    from rewards.notifications import notify_statements_ready as notify
+
+    return notify(period_id=period_id)

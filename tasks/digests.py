@@ -47,7 +47,7 @@ def _language_of(user) -> str:
         return settings.LANGUAGE_CODE
 
 
-def _site(path: str) -> str:
+def site_url(path: str) -> str:
     return settings.ALLHANDS_SITE_URL.rstrip("/") + path
 
 
@@ -165,7 +165,7 @@ def send_approval_reminders(*, today: datetime.date | None = None) -> int:
             "approver": approver,
             "pending": entry,
             "after_days": settings.ALLHANDS_REMINDER_AFTER_DAYS,
-            "queue_url": _site(reverse("tasks:approval_queue")),
+            "queue_url": site_url(reverse("tasks:approval_queue")),
         }
         for recipient in [approver, *delegates.get(user_id, [])]:
             sent += send_once(
@@ -384,7 +384,7 @@ def send_weekly_digests(*, today: datetime.date | None = None) -> int:
             "profile"
         )
     }
-    common = {"start": start, "end": end, "site_url": _site("/")}
+    common = {"start": start, "end": end, "site_url": site_url("/")}
     sent = 0
     for user_id, team in teams.items():
         if user_id in users:

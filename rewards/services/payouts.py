@@ -94,8 +94,9 @@ def payout_period_close(*, actor, period: PayoutPeriod) -> PayoutPeriod:
 
 
 def payout_periods_close_due(*, today: datetime.date | None = None, grace_days: int) -> list[int]:
-    """Open the periods of this month and last month if missing, then close every open
-    period whose grace time is over (the daily period job)."""
+    """The period job (daily): open this month's and last month's periods if missing,
+    close every open period whose grace time is over, and request its calculation (the
+    calculation then proposes role models and tells the approvers)."""
     today = today or timezone.localdate()
     payout_period_for(day=today)
     payout_period_for(day=today.replace(day=1) - datetime.timedelta(days=1))
@@ -109,6 +110,7 @@ def payout_periods_close_due(*, today: datetime.date | None = None, grace_days: 
             payout_period_close(actor=None, period=PayoutPeriod(pk=pk))
         except ValidationError:
             continue  # closed meanwhile by someone else
+        payout_period_request_calculation(actor=None, period=PayoutPeriod(pk=pk))
         closed.append(pk)
     return closed
 
@@ -546,6 +548,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
         period.save(update_fields=fields)
         if period.calculation_run == run:
             approve_period_when_complete(period=period, actor=None)
+            transaction.on_commit(lambda: _queue_statements_ready(period.pk))
     return {"people": len(everyone), "run": run}
 
 
@@ -734,6 +737,15 @@ def payout_period_mark_paid(*, actor, period: PayoutPeriod) -> PayoutPeriod:
     period.paid_by = actor
     period.save(update_fields=["status", "paid_at", "paid_by"])
     return period
+
+
+def _queue_statements_ready(period_id: int) -> None:
+    from rewards.jobs import notify_statements_ready
+
+    try:
+        notify_statements_ready.delay(period_id)
+    except Exception:
+        logger.exception("Could not queue the notification of period %s", period_id)
 
 
 def approve_period_when_complete(*, period: PayoutPeriod, actor) -> bool:
