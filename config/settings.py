@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "departments.context_processors.allhands",
                 "tasks.context_processors.navigation_counts",
+                "config.background.background_work",
             ],
         },
     },
@@ -324,3 +325,66 @@ AUTHENTICATION_BACKENDS = [
 ALLHANDS_CLIENT_PROTECTION_DAYS = env.int("ALLHANDS_CLIENT_PROTECTION_DAYS", default=90)
 ALLHANDS_LOGGING_GRACE_DAYS = env.int("ALLHANDS_LOGGING_GRACE_DAYS", default=3)
 ALLHANDS_REMINDER_AFTER_DAYS = env.int("ALLHANDS_REMINDER_AFTER_DAYS", default=2)
+
+# REST API (api/): token or session authentication, the same permission rules and
+# services as the pages, an OpenAPI schema with docs served from the app's own static files.
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+]
+REST_FRAMEWORK = {
+    # Token first: an anonymous request gets 401 with ``WWW-Authenticate: Token``.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("ALLHANDS_API_TOKEN_RATE", default="10/min"),
+        "writes": env.str("ALLHANDS_API_WRITE_RATE", default="120/min"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "COERCE_DECIMAL_TO_STRING": True,
+    # ``?format=`` is the export's own parameter (csv or xlsx), not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Allhands API",
+    "DESCRIPTION": (
+        "All-staff marketing: time logs, approvals, tasks, leads, rewards and payouts. "
+        "Authenticate with `Authorization: Token <key>` (POST /api/v1/auth/token/) or a "
+        "session. Errors: 400 `{field: [messages]}` (`non_field_errors` for the rest), 401, "
+        "403, 404; `Accept-Language` chooses the language of the messages."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.exceptions.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "DepartmentKindEnum": "departments.models.Department.Kind",
+        "CollectionKindEnum": "rewards.models.Collection.Kind",
+    },
+}
