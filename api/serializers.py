@@ -60,6 +60,10 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         label=_("Password"), style={"input_type": "password"}, trim_whitespace=False
     )
+    otp = serializers.CharField(
+        required=False,
+        help_text=_("The current code of the authenticator app, for accounts that have one."),
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ The docs (Swagger UI, Redoc) are served from drf-spectacular-sidecar's static fi
 CDN. The schema answers tokens and sessions; the docs pages are for people signed in.
 """
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -54,10 +55,14 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    # Redoc styles itself by inserting style sheets from its script, and searches in a
+    # worker: the site's strict policy is widened for this one page, and only for that.
     path(
         "redoc/",
         login_required(
-            SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+            csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(
+                SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+            )
         ),
         name="redoc",
     ),

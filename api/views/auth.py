@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api import serializers
@@ -43,6 +46,7 @@ class TokenView(ApiViewMixin, APIView):
 
     @extend_schema(
         operation_id="auth_token_create",
+        summary="Trade a username and password for a token",
         tags=["auth"],
         auth=[],
         request=serializers.TokenRequestSerializer,
@@ -55,11 +59,14 @@ class TokenView(ApiViewMixin, APIView):
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        _check_second_factor(user, request.data.get("otp"))
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
     @extend_schema(
         operation_id="auth_token_revoke",
+        summary="Revoke the caller's token",
         tags=["auth"],
         request=None,
         responses={204: OpenApiResponse(description="The caller's token is revoked.")},
@@ -70,11 +77,36 @@ class TokenView(ApiViewMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _check_second_factor(user, code) -> None:
+    """A password alone gets no token where the login page would ask for more: an account
+    with an authenticator app sends its current code as ``otp``; an account whose role
+    requires two-factor authentication but has no app set up gets none (as at login)."""
+    from accounts.services import totp_token_verify
+    from accounts.totp import confirmed_device, required_for
+
+    device = confirmed_device(user)
+    if device is None:
+        if required_for(user):
+            raise ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        _("Your role requires two-factor authentication: set it up first.")
+                    ]
+                }
+            )
+        return
+    if not code:
+        raise ValidationError({"otp": [_("Enter the code from your authenticator app.")]})
+    if not totp_token_verify(user=user, device=device, token=str(code)):
+        raise ValidationError({"otp": [_("The code is wrong or expired; try the next one.")]})
+
+
 class MeView(ApiViewMixin, APIView):
     """The caller: roles and today's marketing budget."""
 
     @extend_schema(
         operation_id="me_retrieve",
+        summary="The caller's roles and today's budget",
         tags=["me"],
         responses=serializers.MeSerializer,
         examples=[ex.ME],

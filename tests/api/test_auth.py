@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
@@ -261,3 +263,40 @@ class TestThrottling:
         assert writes == [400, 400, 429]
         assert reads == [200, 200, 200]
         assert someone_else.status_code == 400
+
+
+class TestTwoFactorAccounts:
+    """A password alone gets no token where the login page would ask for a code."""
+
+    @staticmethod
+    def device(user) -> TOTPDevice:
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+    @staticmethod
+    def code(device) -> str:
+        device.refresh_from_db()
+        value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        return f"{value:0{device.digits}d}"
+
+    def test_an_account_with_an_app_needs_its_code(self, org, api, today):
+        device = self.device(org.staff)
+        credentials = {"username": "staff", "password": org.password}
+
+        missing = api().post(TOKEN_URL, credentials)
+        wrong = api().post(TOKEN_URL, {**credentials, "otp": "000000x"})
+        right = api().post(TOKEN_URL, {**credentials, "otp": self.code(device)})
+
+        assert (missing.status_code, list(missing.json())) == (400, ["otp"])
+        assert (wrong.status_code, list(wrong.json())) == (400, ["otp"])
+        assert right.status_code == 200
+        assert right.json()["token"] == Token.objects.get(user=org.staff).key
+
+    def test_a_role_that_requires_two_factor_needs_an_app_first(self, org, api, settings):
+        settings.ALLHANDS_REQUIRE_2FA_FOR_ROLES = ["finance"]
+
+        refused = api().post(TOKEN_URL, {"username": "finance", "password": org.password})
+        others = api().post(TOKEN_URL, {"username": "staff", "password": org.password})
+
+        assert refused.status_code == 400
+        assert list(refused.json()) == ["non_field_errors"]
+        assert others.status_code == 200

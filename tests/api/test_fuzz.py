@@ -15,6 +15,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
@@ -41,8 +42,11 @@ SKIPPED = {
 
 
 def _raw_schema() -> dict:
-    document = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(OpenApiJsonRenderer().render(document))
+    # Explicitly English: this runs at collection, before any test activates a language
+    # (and drf-spectacular caches enum names per language).
+    with translation.override("en"):
+        document = SchemaGenerator().get_schema(request=None, public=True)
+        return json.loads(OpenApiJsonRenderer().render(document))
 
 
 # The explicit examples and a few generated cases per operation; the exhaustive coverage
