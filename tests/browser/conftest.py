@@ -22,16 +22,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+_RUNNING: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """One Chromium for the whole session. Other test folders import this fixture into
+    their conftest, which makes pytest create a second session fixture: it reuses the
+    running browser, since Playwright's sync API cannot start twice in one thread."""
+    if "browser" in _RUNNING:
+        yield _RUNNING["browser"]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        yield browser
-        browser.close()
+        _RUNNING["browser"] = browser
+        try:
+            yield browser
+        finally:
+            _RUNNING.pop("browser", None)
+            browser.close()
 
 
 @pytest.fixture
