@@ -5,17 +5,19 @@ one service, which also decides who may make it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.roles import get_profile, is_admin
@@ -35,6 +37,9 @@ from rewards.services import payouts, signoff
 from rewards.services import statements as statement_services
 from tasks.history import history_of
 
+logger = logging.getLogger(__name__)
+
+DATABASE_ERROR = gettext_lazy("Nothing was changed: the database reported an error. Try again.")
 FINAL_STATEMENTS = (Statement.Status.APPROVED, Statement.Status.PAID)
 
 
@@ -225,6 +230,7 @@ def _sign_off(
     url_name: str,
 ) -> HttpResponse:
     form = SignOffForm(request.POST if request.method == "POST" else None, actions=actions)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -251,6 +257,11 @@ def _sign_off(
                 )
         except ValidationError as error:
             add_service_errors(form, error)
+        except DatabaseError:
+            # The services are atomic: nothing of the batch was written.
+            logger.exception("Bulk sign-off of statements failed")
+            form.add_error(None, DATABASE_ERROR)
+            status = 503
         else:
             messages.success(request, message % {"count": count})
             return redirect(url_name)
@@ -267,7 +278,7 @@ def _sign_off(
         "total": sum((row["statement"].total for row in rows), ZERO),
         "action_url": reverse(url_name),
     }
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,17 +4,19 @@ also decides who may take it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.web import add_service_errors, safe_next_url
@@ -28,7 +30,10 @@ from tasks.forms.approvals import (
 )
 from tasks.models import BudgetExtension, TimeLog
 
+logger = logging.getLogger(__name__)
+
 PAGE_SIZE = 50
+DATABASE_ERROR = gettext_lazy("Nothing was changed: the database reported an error. Try again.")
 
 
 def _querystring(request: HttpRequest, names) -> str:
@@ -54,6 +59,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     filters = QueueFilterForm(request.GET, user=request.user, day=today)
     decision = BulkDecisionForm(request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST" and decision.is_valid():
         data = decision.cleaned_data
         try:
@@ -73,6 +79,11 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
                 )
         except ValidationError as error:
             add_service_errors(decision, error)
+        except DatabaseError:
+            # The service is atomic: nothing of the batch was written.
+            logger.exception("Bulk decision on time logs failed")
+            decision.add_error(None, DATABASE_ERROR)
+            status = 503
         else:
             messages.success(request, message % {"count": count})
             return redirect(
@@ -90,7 +101,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
         "action_url": reverse("tasks:approval_queue")
         + _querystring(request, QueueFilterForm.FIELDS),
     }
-    return render(request, "tasks/approval_queue.html", context)
+    return render(request, "tasks/approval_queue.html", context, status=status)
 
 
 # --------------------------------------------------------------------------- extensions
