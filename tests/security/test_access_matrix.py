@@ -115,7 +115,7 @@ def grid(default, **roles) -> dict[str, object]:
     return row
 
 
-API_ANON = 401
+API_ANON = 401  # DRF answers an unauthenticated API call with 401, not the login page
 
 
 def _pk(attr: str) -> Callable[[SimpleNamespace], dict]:
@@ -271,92 +271,142 @@ MATRIX: dict[str, dict[str, object]] = {
     "admin:departments_staffprofile_import": grid(302, admin=200),
     "admin:departments_staffprofile_import_departments_template": grid(302, admin=200),
     "admin:departments_staffprofile_import_people_template": grid(302, admin=200),
-    "api:category-detail": grid(200, anonymous=401),
-    "api:category-list": grid(200, anonymous=401),
-    "api:department-detail": grid(200, anonymous=401),
-    "api:department-list": grid(200, anonymous=401),
+    "api:category-detail": grid(200, anonymous=API_ANON),
+    "api:category-list": grid(200, anonymous=API_ANON),
+    "api:department-detail": grid(200, anonymous=API_ANON),
+    "api:department-list": grid(200, anonymous=API_ANON),
     "api:docs": grid(200),
     "api:extension-detail": grid(
-        200, anonymous=401, lead=404, other_supervisor=404, outsider=404, finance=404
+        200, anonymous=API_ANON, lead=404, other_supervisor=404, outsider=404, finance=404
     ),
     "api:extension-grant": grid(
-        404, anonymous=401, staff=403, supervisor=200, delegate=200, admin=403
+        404, anonymous=API_ANON, staff=403, supervisor=200, delegate=200, admin=403
     ),
-    "api:extension-list": grid(200, anonymous=401),
+    "api:extension-list": grid(200, anonymous=API_ANON),
     "api:extension-refuse": grid(
-        404, anonymous=401, staff=403, supervisor=200, delegate=200, admin=403
+        404, anonymous=API_ANON, staff=403, supervisor=200, delegate=200, admin=403
     ),
     "api:extension-withdraw": grid(
-        404, anonymous=401, staff=200, supervisor=403, delegate=403, admin=403
+        404, anonymous=API_ANON, staff=200, supervisor=403, delegate=403, admin=403
     ),
-    "api:import-organisation": grid(403, anonymous=401, admin=415),
+    "api:import-organisation": grid(403, anonymous=API_ANON, admin=415),
     "api:lead-claim": grid(
-        403, anonymous=401, lead=400, other_supervisor=404, outsider=404, finance=404, admin=400
+        403,
+        anonymous=API_ANON,
+        lead=400,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=400,
     ),
     "api:lead-collections": grid(
-        403, anonymous=401, lead=400, other_supervisor=404, outsider=404, finance=404, admin=400
+        403,
+        anonymous=API_ANON,
+        lead=400,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=400,
     ),
-    "api:lead-detail": grid(200, anonymous=401, other_supervisor=404, outsider=404, finance=404),
+    "api:lead-detail": grid(
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
+    ),
     "api:lead-key-role": grid(
-        403, anonymous=401, lead=200, other_supervisor=404, outsider=404, finance=404, admin=200
+        403,
+        anonymous=API_ANON,
+        lead=200,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=200,
     ),
-    "api:lead-list": grid(200, anonymous=401),
+    "api:lead-list": grid(200, anonymous=API_ANON),
     "api:lead-lose": grid(
-        403, anonymous=401, lead=200, other_supervisor=404, outsider=404, finance=404, admin=200
+        403,
+        anonymous=API_ANON,
+        lead=200,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=200,
     ),
     "api:lead-qualify": grid(
-        403, anonymous=401, lead=200, other_supervisor=404, outsider=404, finance=404, admin=200
+        403,
+        anonymous=API_ANON,
+        lead=200,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=200,
     ),
     "api:lead-split": grid(
-        403, anonymous=401, lead=400, other_supervisor=404, outsider=404, finance=404, admin=400
+        403,
+        anonymous=API_ANON,
+        lead=400,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=400,
     ),
     "api:lead-win": grid(
-        403, anonymous=401, lead=400, other_supervisor=404, outsider=404, finance=404, admin=400
+        403,
+        anonymous=API_ANON,
+        lead=400,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=400,
     ),
     "api:log-approve": grid(
         403,
-        anonymous=401,
+        anonymous=API_ANON,
         supervisor=200,
         delegate=200,
         other_supervisor=404,
         outsider=404,
         finance=404,
     ),
-    "api:log-approve-many": grid(403, anonymous=401, supervisor=200, delegate=200),
-    "api:log-detail": grid(200, anonymous=401, other_supervisor=404, outsider=404, finance=404),
-    "api:log-list": grid(200, anonymous=401),
+    "api:log-approve-many": grid(403, anonymous=API_ANON, supervisor=200, delegate=200),
+    "api:log-detail": grid(
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
+    ),
+    "api:log-list": grid(200, anonymous=API_ANON),
     "api:log-reject": grid(
         403,
-        anonymous=401,
+        anonymous=API_ANON,
         supervisor=200,
         delegate=200,
         other_supervisor=404,
         outsider=404,
         finance=404,
     ),
-    "api:log-reject-many": grid(403, anonymous=401, supervisor=200, delegate=200),
+    "api:log-reject-many": grid(403, anonymous=API_ANON, supervisor=200, delegate=200),
     "api:log-review-outcome": grid(
-        403, anonymous=401, other_supervisor=404, outsider=404, finance=404
+        403, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
     ),
-    "api:me": grid(200, anonymous=401),
-    "api:payout-period-calculate": grid(403, anonymous=401, finance=202, admin=202),
-    "api:payout-period-close": grid(403, anonymous=401, finance=400, admin=400),
-    "api:payout-period-detail": grid(200, anonymous=401),
-    "api:payout-period-export": grid(403, anonymous=401, finance=400, admin=400),
-    "api:payout-period-list": grid(200, anonymous=401),
-    "api:payout-period-mark-paid": grid(403, anonymous=401, finance=400, admin=400),
-    "api:payout-period-statements": grid(200, anonymous=401),
+    "api:me": grid(200, anonymous=API_ANON),
+    "api:payout-period-calculate": grid(403, anonymous=API_ANON, finance=202, admin=202),
+    "api:payout-period-close": grid(403, anonymous=API_ANON, finance=400, admin=400),
+    "api:payout-period-detail": grid(200, anonymous=API_ANON),
+    "api:payout-period-export": grid(403, anonymous=API_ANON, finance=400, admin=400),
+    "api:payout-period-list": grid(200, anonymous=API_ANON),
+    "api:payout-period-mark-paid": grid(403, anonymous=API_ANON, finance=400, admin=400),
+    "api:payout-period-statements": grid(200, anonymous=API_ANON),
     "api:redoc": grid(200),
-    "api:reward-approve": grid(403, anonymous=401, supervisor=400, delegate=400),
-    "api:reward-detail": grid(200, anonymous=401, other_supervisor=404, outsider=404, finance=404),
-    "api:reward-list": grid(200, anonymous=401),
-    "api:reward-recommend": grid(403, anonymous=401, lead=200),
-    "api:schema": grid(200, anonymous=401),
-    "api:staff-detail": grid(200, anonymous=401, other_supervisor=404, outsider=404, finance=404),
-    "api:staff-list": grid(200, anonymous=401),
+    "api:reward-approve": grid(403, anonymous=API_ANON, supervisor=400, delegate=400),
+    "api:reward-detail": grid(
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
+    ),
+    "api:reward-list": grid(200, anonymous=API_ANON),
+    "api:reward-recommend": grid(403, anonymous=API_ANON, lead=200),
+    "api:schema": grid(200, anonymous=API_ANON),
+    "api:staff-detail": grid(
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
+    ),
+    "api:staff-list": grid(200, anonymous=API_ANON),
     "api:statement-approve": grid(
         403,
-        anonymous=401,
+        anonymous=API_ANON,
         supervisor=400,
         delegate=400,
         other_supervisor=404,
@@ -364,31 +414,51 @@ MATRIX: dict[str, dict[str, object]] = {
         finance=404,
     ),
     "api:statement-detail": grid(
-        200, anonymous=401, other_supervisor=404, outsider=404, finance=404
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
     ),
-    "api:statement-list": grid(200, anonymous=401),
+    "api:statement-list": grid(200, anonymous=API_ANON),
     "api:statement-recommend": grid(
-        403, anonymous=401, lead=200, other_supervisor=404, outsider=404, finance=404
+        403, anonymous=API_ANON, lead=200, other_supervisor=404, outsider=404, finance=404
     ),
     "api:statement-send-back": grid(
-        200, anonymous=401, staff=403, other_supervisor=404, outsider=404, finance=404, admin=403
+        200,
+        anonymous=API_ANON,
+        staff=403,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=403,
     ),
     "api:task-cancel": grid(
-        403, anonymous=401, lead=200, other_supervisor=404, outsider=404, finance=404, admin=200
+        403,
+        anonymous=API_ANON,
+        lead=200,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=200,
     ),
     "api:task-close": grid(
-        403, anonymous=401, lead=400, other_supervisor=404, outsider=404, finance=404, admin=400
+        403,
+        anonymous=API_ANON,
+        lead=400,
+        other_supervisor=404,
+        outsider=404,
+        finance=404,
+        admin=400,
     ),
     "api:task-complete": grid(
-        403, anonymous=401, staff=200, other_supervisor=404, outsider=404, finance=404
+        403, anonymous=API_ANON, staff=200, other_supervisor=404, outsider=404, finance=404
     ),
     "api:task-decline": grid(
-        403, anonymous=401, staff=200, other_supervisor=404, outsider=404, finance=404
+        403, anonymous=API_ANON, staff=200, other_supervisor=404, outsider=404, finance=404
     ),
-    "api:task-detail": grid(200, anonymous=401, other_supervisor=404, outsider=404, finance=404),
-    "api:task-list": grid(200, anonymous=401),
+    "api:task-detail": grid(
+        200, anonymous=API_ANON, other_supervisor=404, outsider=404, finance=404
+    ),
+    "api:task-list": grid(200, anonymous=API_ANON),
     "api:task-start": grid(
-        403, anonymous=401, staff=200, other_supervisor=404, outsider=404, finance=404
+        403, anonymous=API_ANON, staff=200, other_supervisor=404, outsider=404, finance=404
     ),
     "api:token": grid(400, anonymous=400),
     "audit:export": grid(403, admin=200),
