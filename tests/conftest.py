@@ -56,8 +56,11 @@ def _missing_service(item) -> str | None:
         return "needs PostgreSQL (set DATABASE_URL)"
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
         return "needs Redis and a real Celery worker (set REDIS_URL)"
-    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
-        return f"needs Chromium at {CHROMIUM}"
+    if item.get_closest_marker("browser"):
+        if not shutil.which(CHROMIUM):
+            return f"needs Chromium at {CHROMIUM}"
+        if os.environ.get("ALLHANDS_SKIP_BROWSER") and not REQUIRE_SERVICES:
+            return "browser journeys run in the PostgreSQL pass (ALLHANDS_SKIP_BROWSER)"
     return None
 
 
