@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tasks",
     "rewards",
     "accounts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",  # keeps the request for the audit log, records 403s
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -298,6 +300,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # the translated locked-out page
 AXES_VERBOSE = False  # failures and lockouts are logged to "allhands.security" instead
+
+# Audit log: take the client address from X-Forwarded-For only behind a trusted proxy.
+ALLHANDS_TRUSTED_PROXY = env.bool("ALLHANDS_TRUSTED_PROXY", default=False)
 
 # Two-factor authentication (django-otp, TOTP): optional for everybody, required for the
 # roles listed here (e.g. "line_supervisor,finance,admin").

@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("departments.i18n_urls")),
     path("jsi18n/", login_not_required(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
     path("api/", include("api.urls")),
     path("", include("departments.urls")),
     path("", include("tasks.urls")),

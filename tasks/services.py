@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+import audit.services
 from departments.models import StaffProfile
 from departments.selectors import budget_minutes_for
 from tasks import permissions
@@ -316,6 +317,7 @@ def time_logs_approve(*, actor, log_ids: Iterable[int]) -> int:
         to_state=TimeLog.Status.APPROVED,
         actor=actor,
     )
+    audit.services.record_each(action="time_approved", objs=logs, actor=actor)
     return len(logs)
 
 
@@ -345,6 +347,9 @@ def time_logs_reject(*, actor, log_ids: Iterable[int], reason: str) -> int:
         to_state=TimeLog.Status.REJECTED,
         actor=actor,
         reason=reason,
+    )
+    audit.services.record_each(
+        action="time_rejected", objs=logs, actor=actor, extra={"reason": reason}
     )
     from tasks.jobs import send_time_log_rejected
 
@@ -471,6 +476,12 @@ def extension_decide(
         DayLedger.objects.filter(staff=extension.staff, day=extension.day).update(dirty=True)
     record_change(
         subject=extension, from_state=previous, to_state=extension.status, actor=actor, reason=note
+    )
+    audit.services.record(
+        action="extension_granted" if grant else "extension_refused",
+        obj=extension,
+        actor=actor,
+        extra={"staff": extension.staff.user_id, "minutes": extension.minutes, "note": note},
     )
     return extension
 

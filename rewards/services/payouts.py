@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services
 from departments.models import Department, StaffProfile
 from rewards import permissions
 from rewards.models import (
@@ -90,6 +91,7 @@ def payout_period_close(*, actor, period: PayoutPeriod) -> PayoutPeriod:
     period.closed_at = timezone.now()
     period.closed_by = actor
     period.save(update_fields=["status", "closed_at", "closed_by"])
+    audit.services.record(action="period_closed", obj=period, actor=actor)
     return period
 
 
@@ -141,6 +143,9 @@ def payout_period_request_calculation(*, actor, period: PayoutPeriod) -> int:
         ]
     )
     run = period.calculation_run
+    audit.services.record(
+        action="period_calculation_requested", obj=period, actor=actor, extra={"run": run}
+    )
     from rewards.jobs import calculate_payout_period
 
     def queue():
@@ -700,6 +705,12 @@ def reward_adjustment_add(
         actor=actor,
         reason=reason,
     )
+    audit.services.record(
+        action="adjustment_added",
+        obj=line,
+        actor=actor,
+        extra={"statement": statement.pk, "amount": amount, "reason": reason},
+    )
     return line
 
 
@@ -736,6 +747,9 @@ def payout_period_mark_paid(*, actor, period: PayoutPeriod) -> PayoutPeriod:
     period.paid_at = timezone.now()
     period.paid_by = actor
     period.save(update_fields=["status", "paid_at", "paid_by"])
+    audit.services.record(
+        action="period_paid", obj=period, actor=actor, extra={"statements": len(approved)}
+    )
     return period
 
 

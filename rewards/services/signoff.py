@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import audit.services
 from rewards.models import PayoutPeriod, Statement
 from rewards.services.payouts import approve_period_when_complete
 from tasks.history import record_changes
@@ -81,6 +82,7 @@ def statements_recommend(*, actor, statement_ids: Iterable[int]) -> int:
         record_changes(
             subjects=group, from_state=previous, to_state=Statement.Status.RECOMMENDED, actor=actor
         )
+    audit.services.record_each(action="statement_recommended", objs=statements, actor=actor)
     return len(statements)
 
 
@@ -117,6 +119,9 @@ def statements_return(*, actor, statement_ids: Iterable[int], note: str) -> int:
             actor=actor,
             reason=note,
         )
+    audit.services.record_each(
+        action="statement_returned", objs=statements, actor=actor, extra={"note": note}
+    )
     return len(statements)
 
 
@@ -152,6 +157,7 @@ def statements_approve(*, actor, statement_ids: Iterable[int]) -> int:
         record_changes(
             subjects=group, from_state=previous, to_state=Statement.Status.APPROVED, actor=actor
         )
+    audit.services.record_each(action="statement_approved", objs=statements, actor=actor)
     for period_id in {s.period_id for s in statements}:
         _approve_period_when_complete(period_id, actor)
     return len(statements)

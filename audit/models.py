@@ -1,0 +1,98 @@
+"""The audit log: an append-only record of who did what, to what, from where."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditLogImmutableError(RuntimeError):
+    """Raised on any attempt to change or remove an audit entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogImmutableError(_("Audit entries cannot be changed."))
+
+    def delete(self):
+        raise AuditLogImmutableError(_("Audit entries cannot be deleted."))
+
+    delete.queryset_only = True
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Login")
+        LOGOUT = "logout", _("Logout")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOCKED_OUT = "locked_out", _("Lockout")
+        PERMISSION_DENIED = "permission_denied", _("Permission denied")
+        TIME_APPROVED = "time_approved", _("Time approved")
+        TIME_REJECTED = "time_rejected", _("Time rejected")
+        EXTENSION_GRANTED = "extension_granted", _("Extension granted")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        STATEMENT_RECOMMENDED = "statement_recommended", _("Statement recommended")
+        STATEMENT_RETURNED = "statement_returned", _("Statement returned")
+        STATEMENT_APPROVED = "statement_approved", _("Statement approved")
+        PERIOD_CLOSED = "period_closed", _("Payout period closed")
+        PERIOD_CALCULATION_REQUESTED = (
+            "period_calculation_requested",
+            _("Payout calculation requested"),
+        )
+        PERIOD_PAID = "period_paid", _("Payout period marked paid")
+        ADJUSTMENT_ADDED = "adjustment_added", _("Reward adjustment added")
+        PAYOUT_EXPORTED = "payout_exported", _("Payout export")
+        AUDIT_EXPORTED = "audit_exported", _("Audit log export")
+        ADMIN_ADDED = "admin_added", _("Admin: added")
+        ADMIN_CHANGED = "admin_changed", _("Admin: changed")
+        ADMIN_DELETED = "admin_deleted", _("Admin: deleted")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text too, so that the entry still names the person after the account is gone.
+    actor_repr = models.CharField(_("who (as recorded)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices, db_index=True)
+    summary = models.TextField(_("summary"), blank=True)
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("object type"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=255, blank=True)
+    extra = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or '-'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogImmutableError(_("Audit entries cannot be changed."))
+        # An insert, always: a hand-made instance with an existing id must not overwrite it.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutableError(_("Audit entries cannot be deleted."))

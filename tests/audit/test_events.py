@@ -1,0 +1,308 @@
+"""Every audited event leaves exactly one entry, with the right actor and address."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from rewards.models import PayoutPeriod, RewardRule, Statement
+from rewards.services import payouts, signoff
+from tasks import services as task_services
+from tasks.models import BudgetExtension, TimeLog
+from tests.audit.conftest import entries
+from tests.rewards.factories import RewardRuleFactory, TimeLogFactory, calculate, month
+from tests.tasks.test_approvals import make_log
+
+A = AuditEntry.Action
+WRONG = "not-the-password"
+MARCH_2 = datetime.date(2026, 3, 2)
+
+
+def only(action) -> AuditEntry:
+    rows = entries(action)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def login_post(client, username, password, address="198.51.100.7"):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        HTTP_USER_AGENT="Browser/" + "x" * 400,
+    )
+
+
+class TestLogins:
+    def test_a_login_is_recorded_with_the_address_and_agent(self, org, client, today):
+        login_post(client, "staff", org.password)
+        entry = only(A.LOGIN)
+        assert (entry.actor, entry.actor_repr, entry.ip_address) == (
+            org.staff,
+            "staff",
+            "198.51.100.7",
+        )
+        assert entry.user_agent.startswith("Browser/")
+        assert len(entry.user_agent) == 255
+
+    def test_a_logout_is_recorded(self, org, client, today):
+        login_post(client, "staff", org.password)
+        client.post(reverse("logout"), REMOTE_ADDR="198.51.100.8")
+        entry = only(A.LOGOUT)
+        assert (entry.actor, entry.ip_address) == (org.staff, "198.51.100.8")
+
+    def test_a_failed_login_is_recorded_with_the_username_tried(self, org, client, today):
+        login_post(client, "staff", WRONG)
+        entry = only(A.LOGIN_FAILED)
+        assert entry.actor is None
+        assert (entry.actor_repr, entry.extra, entry.ip_address) == (
+            "staff",
+            {"username": "staff"},
+            "198.51.100.7",
+        )
+        assert WRONG not in str(entry.extra)
+        assert not entries(A.LOGIN)
+
+    def test_a_lockout_is_recorded_once(self, org, client, today):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            login_post(client, "staff", WRONG)
+        assert len(entries(A.LOGIN_FAILED)) == settings.AXES_FAILURE_LIMIT
+        entry = only(A.LOCKED_OUT)
+        assert (entry.actor_repr, entry.ip_address) == ("staff", "198.51.100.7")
+
+
+class TestAddresses:
+    def test_forwarded_for_is_ignored_without_a_trusted_proxy(self, org, client, today):
+        client.post(
+            reverse("login"),
+            {"username": "staff", "password": org.password},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.1",
+        )
+        assert only(A.LOGIN).ip_address == "10.0.0.1"
+
+    def test_the_first_forwarded_hop_is_used_behind_a_trusted_proxy(
+        self, org, client, today, settings
+    ):
+        settings.ALLHANDS_TRUSTED_PROXY = True
+        client.post(
+            reverse("login"),
+            {"username": "staff", "password": org.password},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.1",
+        )
+        assert only(A.LOGIN).ip_address == "203.0.113.5"
+
+    def test_a_forged_forwarded_value_falls_back_to_the_peer(self, org, client, today, settings):
+        settings.ALLHANDS_TRUSTED_PROXY = True
+        client.post(
+            reverse("login"),
+            {"username": "staff", "password": org.password},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="<script>, 10.0.0.1",
+        )
+        assert only(A.LOGIN).ip_address == "10.0.0.1"
+
+
+class TestPermissionDenied:
+    def test_a_403_is_recorded_with_the_user_and_path(self, org, login):
+        client = login(org.staff)
+        before = len(entries())
+        response = client.get(reverse("audit:list"), REMOTE_ADDR="192.0.2.44")
+        assert response.status_code == 403
+        entry = only(A.PERMISSION_DENIED)
+        assert (entry.actor, entry.ip_address) == (org.staff, "192.0.2.44")
+        assert entry.extra == {"method": "GET", "path": "/audit/"}
+        assert len(entries()) == before + 1
+
+    def test_a_normal_page_records_nothing(self, org, login):
+        client = login(org.staff)
+        before = len(entries())
+        assert client.get(reverse("home")).status_code in (200, 302)
+        assert len(entries()) == before
+
+
+class TestTime:
+    @pytest.fixture
+    def logs(self, org, today):
+        yesterday = today - datetime.timedelta(days=1)
+        return [
+            make_log(org.staff_profile, yesterday, 30),
+            make_log(org.staff_profile, yesterday, 45),
+        ]
+
+    def test_each_approved_entry_is_recorded(self, org, logs, as_request):
+        with as_request(org.supervisor, "192.0.2.1"):
+            task_services.time_logs_approve(actor=org.supervisor, log_ids=[log.pk for log in logs])
+        rows = entries(A.TIME_APPROVED)
+        assert [row.object_id for row in rows] == [str(log.pk) for log in logs]
+        assert {(row.actor, row.ip_address) for row in rows} == {(org.supervisor, "192.0.2.1")}
+        assert rows[0].content_type == ContentType.objects.get_for_model(TimeLog)
+
+    def test_a_rejection_is_recorded_with_the_reason(self, org, logs, as_request):
+        with as_request(org.delegate):
+            task_services.time_logs_reject(
+                actor=org.delegate, log_ids=[logs[0].pk], reason="Not marketing"
+            )
+        entry = only(A.TIME_REJECTED)
+        assert (entry.actor, entry.object_id, entry.extra["reason"]) == (
+            org.delegate,
+            str(logs[0].pk),
+            "Not marketing",
+        )
+
+    def test_a_rolled_back_approval_leaves_no_entry(self, org, logs, as_request):
+        class LaterStepError(Exception):
+            pass
+
+        @transaction.atomic
+        def approve_then_fail():
+            task_services.time_logs_approve(actor=org.supervisor, log_ids=[logs[0].pk])
+            raise LaterStepError
+
+        with as_request(org.supervisor), pytest.raises(LaterStepError):
+            approve_then_fail()
+        assert not entries(A.TIME_APPROVED)
+        assert TimeLog.objects.get(pk=logs[0].pk).status == TimeLog.Status.SUBMITTED
+
+    def test_a_refused_approval_leaves_no_entry(self, org, logs, as_request):
+        with as_request(org.other_supervisor), pytest.raises(Exception):  # noqa: B017
+            task_services.time_logs_approve(actor=org.other_supervisor, log_ids=[logs[0].pk])
+        assert not entries(A.TIME_APPROVED)
+
+    @pytest.mark.parametrize(
+        ("grant", "action"), [(True, A.EXTENSION_GRANTED), (False, A.EXTENSION_REFUSED)]
+    )
+    def test_an_extension_decision_is_recorded(self, org, today, as_request, grant, action):
+        extension = task_services.extension_request(
+            staff=org.staff_profile, day=today, minutes=60, reason="Trade fair"
+        )
+        with as_request(org.supervisor, "192.0.2.2"):
+            task_services.extension_decide(
+                actor=org.supervisor, extension=extension, grant=grant, note="" if grant else "No"
+            )
+        entry = only(action)
+        assert (entry.actor, entry.ip_address, entry.object_id) == (
+            org.supervisor,
+            "192.0.2.2",
+            str(extension.pk),
+        )
+        assert entry.content_type == ContentType.objects.get_for_model(BudgetExtension)
+
+
+@pytest.fixture
+def march(org):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=MARCH_2, minutes=60)
+    return calculate(month(2026, 3))
+
+
+@pytest.fixture
+def mine(org, march):
+    return Statement.objects.get(period=march, staff=org.staff_profile)
+
+
+class TestSignOffAndPayouts:
+    def test_the_automatic_close_is_recorded_without_an_actor(self, march):
+        entry = only(A.PERIOD_CLOSED)
+        assert (entry.actor, entry.object_id) == (None, str(march.pk))
+
+    def test_recommend_return_and_approve_are_recorded(self, org, mine, as_request):
+        with as_request(org.lead, "192.0.2.3"):
+            signoff.statements_recommend(actor=org.lead, statement_ids=[mine.pk])
+        with as_request(org.supervisor, "192.0.2.4"):
+            signoff.statements_return(actor=org.supervisor, statement_ids=[mine.pk], note="Fix")
+        with as_request(org.lead, "192.0.2.3"):
+            signoff.statements_recommend(actor=org.lead, statement_ids=[mine.pk])
+        with as_request(org.supervisor, "192.0.2.4"):
+            signoff.statements_approve(actor=org.supervisor, statement_ids=[mine.pk])
+        assert [(row.actor, row.ip_address) for row in entries(A.STATEMENT_RECOMMENDED)] == [
+            (org.lead, "192.0.2.3"),
+            (org.lead, "192.0.2.3"),
+        ]
+        returned = only(A.STATEMENT_RETURNED)
+        assert (returned.actor, returned.extra) == (org.supervisor, {"note": "Fix"})
+        approved = only(A.STATEMENT_APPROVED)
+        assert (approved.actor, approved.object_id) == (org.supervisor, str(mine.pk))
+
+    def test_a_calculation_request_is_recorded(self, org, march, as_request):
+        with as_request(org.finance):
+            run = payouts.payout_period_request_calculation(actor=org.finance, period=march)
+        entry = only(A.PERIOD_CALCULATION_REQUESTED)
+        assert (entry.actor, entry.extra) == (org.finance, {"run": run})
+
+    def test_an_adjustment_is_recorded(self, org, march, as_request):
+        with as_request(org.supervisor):
+            line = payouts.reward_adjustment_add(
+                actor=org.supervisor,
+                staff=org.staff_profile,
+                period=march,
+                amount=Decimal("12.50"),
+                reason="Stood in at the fair",
+            )
+        entry = only(A.ADJUSTMENT_ADDED)
+        assert (entry.actor, entry.object_id) == (org.supervisor, str(line.pk))
+        assert entry.extra["amount"] == "12.50"
+        assert entry.extra["reason"] == "Stood in at the fair"
+
+    def test_a_refused_adjustment_leaves_no_entry(self, org, march, as_request):
+        with as_request(org.outsider), pytest.raises(Exception):  # noqa: B017
+            payouts.reward_adjustment_add(
+                actor=org.outsider,
+                staff=org.staff_profile,
+                period=march,
+                amount=Decimal("12.50"),
+                reason="Nope",
+            )
+        assert not entries(A.ADJUSTMENT_ADDED)
+
+    def test_marking_paid_and_exporting_are_recorded(self, org, mine, march, login):
+        signoff.statements_recommend(actor=org.lead, statement_ids=[mine.pk])
+        signoff.statements_approve(actor=org.supervisor, statement_ids=[mine.pk])
+        client = login(org.finance)
+        response = client.post(
+            reverse("rewards:period_mark_paid", args=[march.pk]), REMOTE_ADDR="192.0.2.5"
+        )
+        assert response.status_code == 302
+        paid = only(A.PERIOD_PAID)
+        assert (paid.actor, paid.ip_address, paid.extra) == (
+            org.finance,
+            "192.0.2.5",
+            {"statements": 1},
+        )
+        response = client.get(
+            reverse("rewards:period_export", args=[march.pk, "csv"]), REMOTE_ADDR="192.0.2.6"
+        )
+        assert response.status_code == 200
+        exported = only(A.PAYOUT_EXPORTED)
+        assert (exported.actor, exported.ip_address, exported.object_id, exported.extra) == (
+            org.finance,
+            "192.0.2.6",
+            str(march.pk),
+            {"format": "csv"},
+        )
+        assert march.pk == PayoutPeriod.objects.get(pk=march.pk).pk
+
+
+class TestAdminChanges:
+    def test_an_admin_change_is_copied_into_the_audit_log(self, org, login):
+        client = login(org.admin)
+        response = client.post(
+            reverse("admin:auth_group_add"), {"name": "auditors"}, REMOTE_ADDR="192.0.2.9"
+        )
+        assert response.status_code == 302
+        group = Group.objects.get(name="auditors")
+        entry = only(A.ADMIN_ADDED)
+        assert (entry.actor, entry.ip_address, entry.object_id, entry.object_repr) == (
+            org.admin,
+            "192.0.2.9",
+            str(group.pk),
+            "auditors",
+        )
+        assert entry.content_type == ContentType.objects.get_for_model(Group)
