@@ -100,7 +100,21 @@ def _change(request: HttpRequest, pk: int, action, success: str) -> HttpResponse
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, success % {"period": str(period)})
+        period.refresh_from_db(fields=["calculation_state", "calculation_error"])
+        if (
+            period.calculation_state == PayoutPeriod.CalculationState.FAILED
+            and period.calculation_error == "broker unavailable"
+        ):
+            messages.error(
+                request,
+                _(
+                    "The background worker cannot be reached, so the calculation of "
+                    "%(period)s did not start. Try again when it is back."
+                )
+                % {"period": str(period)},
+            )
+        else:
+            messages.success(request, success % {"period": str(period)})
     return redirect(next_url)
 
 

@@ -421,7 +421,7 @@ class TestCalculate:
             response = login(org.finance).post(
                 reverse("rewards:period_calculate", args=[period.pk])
             )
-        assert len(callbacks) == 1
+        assert len(callbacks) == 2  # the calculation, then telling the approvers
         assert response.status_code == 302
         assert response.url == detail_url(period)
         period.refresh_from_db()
