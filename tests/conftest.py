@@ -42,6 +42,11 @@ def pytest_configure(config):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "en"
+    # Django caches the default language's catalogue on first use (setup may already
+    # have used it): forget it, so that threads without an active language get English.
+    from django.utils.translation import trans_real
+
+    trans_real._default = None
     from config.celery import app
 
     app.conf.task_always_eager = True
