@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.http import HttpRequest
-from django.utils import translation
 
 from audit.context import get_request
 from audit.models import AuditEntry
@@ -41,9 +40,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def _text(value: Any) -> str:
-    # Stored in the site's language, whatever language the person doing it reads.
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(value) if value is not None else ""
+    return str(value) if value is not None else ""
 
 
 def _entry(
