@@ -245,9 +245,7 @@ def test_a_broker_that_cannot_be_reached_gives_a_clear_message(login, org, monke
 
     assert response.status_code == 200
     assert response.redirect_chain == [(reverse("tasks:jobs"), 302)]
-    assert "the background worker cannot be reached, so" in (
-        response.content.decode().lower()
-    )
+    assert "the background worker cannot be reached, so" in (response.content.decode().lower())
     assert SESSION_KEY not in client.session
 
 
