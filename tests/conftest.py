@@ -105,6 +105,16 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    """A request in Chinese leaves its language active in this thread: reset it after
+    every test so that the next one starts in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_content_type_cache(request):
     """A transactional test empties and reloads the tables, so content type ids cached
     in this process may no longer exist afterwards: forget them after such a test."""
