@@ -360,9 +360,10 @@ def _period_action(operation_id, summary, state, code=200):
     list=extend_schema(
         summary="Payout periods",
         description="Months open → closed for logging → calculated → approved → paid. A "
-        "period is approved automatically once all its statements are approved (there is "
-        "no separate approval of the period: approve statements with "
-        "``POST /api/v1/rewards/approve/``); ``status`` and ``approved_at`` show it.",
+        "period is approved automatically once all its statements are approved (approve "
+        "statements with ``POST /api/v1/rewards/approve/``); "
+        "``POST /api/v1/payout-periods/{id}/approve/`` says so explicitly and answers 400 "
+        "naming what still waits. ``status`` and ``approved_at`` show it.",
         examples=[ex.listed("Periods", ex.PERIOD)],
     ),
     retrieve=extend_schema(examples=[ex.response("Period", ex.PERIOD)]),
@@ -413,6 +414,17 @@ class PayoutPeriodViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def calculate(self, request, pk=None):
         payouts.payout_period_request_calculation(actor=request.user, period=self.get_object())
         return self._fresh(code=status.HTTP_202_ACCEPTED)
+
+    @_period_action(
+        "payout_periods_approve",
+        "Approve a calculated period whose statements are all approved (finance, admin); "
+        "it is also approved by itself when the last statement is approved",
+        "approved",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        payouts.payout_period_approve(actor=request.user, period=self.get_object())
+        return self._fresh()
 
     @_period_action(
         "payout_periods_mark_paid", "Mark an approved period paid (finance, admin)", "paid"

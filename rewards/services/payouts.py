@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 import audit.services
 from departments.models import Department, StaffProfile
@@ -726,6 +726,36 @@ def next_open_period(*, after: datetime.date | None = None) -> PayoutPeriod:
         ):
             return period
         day = period.end_date + datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def payout_period_approve(*, actor, period: PayoutPeriod) -> PayoutPeriod:
+    """Approve a calculated period by hand. It is also approved by itself when the last
+    statement is approved; this is for integrations that want to say so explicitly."""
+    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+    if not permissions.can_manage_periods(actor):
+        raise PermissionDenied
+    if period.status != PayoutPeriod.Status.CALCULATED:
+        raise ValidationError(_("Only a calculated period can be approved."))
+    if period.calculation_state in (
+        PayoutPeriod.CalculationState.QUEUED,
+        PayoutPeriod.CalculationState.RUNNING,
+    ):
+        raise ValidationError(_("A calculation of this period is running; wait until it ends."))
+    pending = Statement.objects.filter(period=period).exclude(status=Statement.Status.APPROVED)
+    count = pending.count()
+    if count:
+        raise ValidationError(
+            ngettext(
+                "%(count)d statement still waits for its line supervisor's approval.",
+                "%(count)d statements still wait for their line supervisors' approval.",
+                count,
+            )
+            % {"count": count}
+        )
+    if not approve_period_when_complete(period=period, actor=actor):
+        raise ValidationError(_("This period has no statements to approve."))
+    return period
 
 
 @transaction.atomic

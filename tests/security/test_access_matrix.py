@@ -180,7 +180,7 @@ for _action in ["detail", "claim", "collections", "key-role", "lose", "qualify",
     KWARGS[f"api:lead-{_action}"] = _pk("lead")
 for _action in ["detail", "approve", "recommend", "send-back"]:
     KWARGS[f"api:statement-{_action}"] = _pk("statement")
-for _action in ["detail", "calculate", "close", "export", "mark-paid"]:
+for _action in ["detail", "approve", "calculate", "close", "export", "mark-paid"]:
     KWARGS[f"api:payout-period-{_action}"] = _pk("period")
 
 # A valid body for the API's actions that validate it before they look the object up,
@@ -222,6 +222,7 @@ POST_ONLY: set[str] = {
     "api:log-reject-many",
     "api:log-review-outcome",
     "api:payout-period-calculate",
+    "api:payout-period-approve",
     "api:payout-period-close",
     "api:payout-period-mark-paid",
     "api:reward-approve",
@@ -386,6 +387,7 @@ MATRIX: dict[str, dict[str, object]] = {
     ),
     "api:me": grid(200, anonymous=API_ANON),
     "api:payout-period-calculate": grid(403, anonymous=API_ANON, finance=202, admin=202),
+    "api:payout-period-approve": grid(403, anonymous=API_ANON, finance=400, admin=400),
     "api:payout-period-close": grid(403, anonymous=API_ANON, finance=400, admin=400),
     "api:payout-period-detail": grid(200, anonymous=API_ANON),
     "api:payout-period-export": grid(403, anonymous=API_ANON, finance=400, admin=400),
