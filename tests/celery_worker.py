@@ -9,7 +9,7 @@ Import the fixture into a test module and mark the tests that use it::
     @pytest.mark.django_db(transaction=True)
     def test_it(live_celery_worker):
         result = live_celery_worker.send("departments.count_active_people")
-        assert result.get(timeout=30) == 0
+        assert result.get(timeout=30, disable_sync_subtasks=False) == 0
 
 The worker reads the test database, so the test must commit what it writes
 (``transaction=True``).  It listens on a queue of its own, so a stray worker on the same
@@ -54,7 +54,7 @@ class LiveWorker:
 
     def run(self, name: str, *args, timeout: float = 30, **kwargs):
         """Queue the job and wait for its result (re-raising the job's error)."""
-        return self.send(name, *args, **kwargs).get(timeout=timeout)
+        return self.send(name, *args, **kwargs).get(timeout=timeout, disable_sync_subtasks=False)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -104,6 +104,31 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped while ALLHANDS_REQUIRE_SERVICES is set: {report.longrepr}"
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows_for_transactional_tests(request):
+    """Belt and braces for the serialised rollback: a transactional test starts with the
+    rows the data migrations create (categories, role groups) even when an earlier
+    transactional test flushed them."""
+    if _is_transactional(request):
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        importlib.import_module("tasks.migrations.0002_seed_categories").seed(apps, None)
+        importlib.import_module(
+            "departments.migrations.0002_groups_and_marketing_lead_triggers"
+        ).create_groups(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _no_language_left_behind():
     """A request in Chinese leaves its language active in this thread: reset it after

@@ -276,7 +276,10 @@ def test_two_rollups_at_once_on_the_worker_give_the_figures_of_one(tmp_path):
     with worker_process(tmp_path, processes=2) as worker:
         first = worker.send("tasks.rollup_summaries")
         second = worker.send("tasks.rollup_summaries")
-        results = [first.get(timeout=WAIT_SECONDS), second.get(timeout=WAIT_SECONDS)]
+        results = [
+            first.get(timeout=WAIT_SECONDS, disable_sync_subtasks=False),
+            second.get(timeout=WAIT_SECONDS, disable_sync_subtasks=False),
+        ]
 
     # Each dirty day was claimed by exactly one run; yesterday was recomputed by both.
     assert sum(r["person_days"] for r in results) == len(ledgers) + 2 * len(people)

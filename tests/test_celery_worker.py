@@ -29,7 +29,7 @@ def test_unit_tests_run_jobs_inline(db):
     StaffProfileFactory(department=DepartmentFactory(code="ENG"))
 
     assert app.conf.task_always_eager is True
-    assert count_active_people.delay().get(timeout=1) == 1
+    assert count_active_people.delay().get(timeout=1, disable_sync_subtasks=False) == 1
 
 
 @pytest.mark.redis
@@ -43,7 +43,7 @@ def test_a_real_worker_answers_from_the_test_database(live_celery_worker):  # no
 
     result = live_celery_worker.send(JOB)
 
-    assert result.get(timeout=30) == 4
+    assert result.get(timeout=30, disable_sync_subtasks=False) == 4
     assert f"Task {JOB}[{result.id}] succeeded" in live_celery_worker.log()
 
     # A second job sees what was committed since: the worker reads the live data.
