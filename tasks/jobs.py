@@ -13,6 +13,12 @@ def send_time_log_rejected(log_ids: list[int]) -> int:
     return notifications.notify_time_logs_rejected(log_ids=log_ids)
 
 
+@shared_task(name="tasks.send_missed_rejection_emails")
+def send_missed_rejection_emails() -> int:
+    """Every few minutes: rejection emails that were never queued or never went out."""
+    return notifications.notify_missed_rejections()
+
+
 @shared_task(name="tasks.rollup_summaries", acks_late=True, reject_on_worker_lost=True)
 def rollup_summaries(days: list[str] | None = None) -> dict:
     """Daily: roll up yesterday in full and every day marked dirty since the last run."""

@@ -228,6 +228,11 @@ class TimeLog(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True, max_length=MAX_TEXT)
+    # Set with the rejection, cleared when the email has gone out: a rejection whose
+    # email could not be queued (broker down) is still found and sent by the sweep.
+    rejection_email_pending = models.BooleanField(
+        _("rejection email pending"), default=False, editable=False
+    )
     outcome_status = models.CharField(
         _("outcome review"),
         max_length=20,
@@ -267,6 +272,11 @@ class TimeLog(models.Model):
             models.Index(fields=["staff", "day"]),
             models.Index(fields=["status", "day"]),
             models.Index(fields=["task"]),
+            models.Index(
+                fields=["staff", "decided_by"],
+                condition=Q(rejection_email_pending=True),
+                name="time_log_rejection_email_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -337,6 +337,7 @@ def time_logs_reject(*, actor, log_ids: Iterable[int], reason: str) -> int:
         decided_by=actor,
         decided_at=now,
         rejection_reason=reason,
+        rejection_email_pending=True,
         updated_at=now,
     )
     for staff_id, day in sorted({(log.staff_id, log.day) for log in logs}):

@@ -91,6 +91,16 @@ JOBS = [
         command="manage.py send_notifications digests",
     ),
     Job(
+        key="rejections",
+        label=gettext_lazy("Missed rejection emails"),
+        description=gettext_lazy(
+            "Sends the rejection emails that could not be queued or sent when the time "
+            "was rejected (for example while the job queue was down); each goes out once."
+        ),
+        task=task_jobs.send_missed_rejection_emails,
+        command="manage.py send_notifications rejections",
+    ),
+    Job(
         key="close_periods",
         label=gettext_lazy("Close due payout periods"),
         description=gettext_lazy(
