@@ -49,7 +49,8 @@ def test_writes_and_tokens_work_without_limits_and_are_logged(
     assert [response.status_code for response in tokens] == [200, 200]
     assert tokens[0].json()["token"]
     assert [response.status_code for response in created] == [201, 201]
-    assert read.status_code == 200 and read.json()["count"] == 2
+    assert read.status_code == 200
+    assert read.json()["count"] == 2
     warnings = [r.getMessage() for r in caplog.records if r.name == "api.throttles"]
     assert len(warnings) == 4  # two token requests and two writes; reads are not limited
     assert all("the cache cannot be reached" in message for message in warnings)
