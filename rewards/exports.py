@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+import audit.services
 from rewards import selectors
 from rewards.models import PayoutPeriod
 from rewards.money import ZERO, round_money
@@ -143,3 +144,13 @@ def period_xlsx(*, period: PayoutPeriod) -> bytes:
 
 def export_filename(*, period: PayoutPeriod, fmt: str) -> str:
     return f"payout-{period}.{fmt}"
+
+
+def period_export(*, period: PayoutPeriod, fmt: str, actor) -> bytes:
+    """The payroll file of ``period`` in ``fmt``, recorded in the audit log as exported by
+    ``actor`` (the page and the API both come here)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}")
+    content = period_csv(period=period) if fmt == "csv" else period_xlsx(period=period)
+    audit.services.record(action="payout_exported", obj=period, actor=actor, extra={"format": fmt})
+    return content

@@ -474,11 +474,7 @@ class PayoutPeriodViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
                 {"detail": _("Exports are not available.")},
                 status=status.HTTP_501_NOT_IMPLEMENTED,
             )
-        content = (
-            exports.period_csv(period=period)
-            if fmt == "csv"
-            else exports.period_xlsx(period=period)
-        )
+        content = exports.period_export(period=period, fmt=fmt, actor=request.user)
         response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = (
             f'attachment; filename="{exports.export_filename(period=period, fmt=fmt)}"'

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-import audit.services
 from departments.roles import is_admin
 from departments.web import safe_next_url
 from rewards import exports, permissions, selectors
@@ -151,16 +150,11 @@ def period_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if period is None:
         raise Http404
     try:
-        content = (
-            exports.period_csv(period=period)
-            if fmt == "csv"
-            else exports.period_xlsx(period=period)
-        )
+        content = exports.period_export(period=period, fmt=fmt, actor=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return redirect("rewards:period_detail", pk=period.pk)
-    audit.services.record(action="payout_exported", obj=period, extra={"format": fmt})
     response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
     response["Content-Disposition"] = (
         f'attachment; filename="{exports.export_filename(period=period, fmt=fmt)}"'

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from audit.models import AuditEntry
 from rewards import permissions
 from rewards.models import PayoutPeriod, Statement
 from tasks.models import TimeLog
@@ -388,6 +389,31 @@ class TestExport:
 
         assert response.status_code == 400
         assert list(response.json()) == ["non_field_errors"]
+        assert not AuditEntry.objects.filter(action=AuditEntry.Action.PAYOUT_EXPORTED).exists()
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_an_export_is_audited_like_the_pages(self, org, api, approved_period, fmt):
+        response = api(org.finance).get(
+            f"{PERIODS}{approved_period.pk}/export/?format={fmt}",
+            REMOTE_ADDR="192.0.2.44",
+            HTTP_USER_AGENT="Payroll/2.0",
+        )
+
+        assert response.status_code == 200
+        [entry] = AuditEntry.objects.filter(action=AuditEntry.Action.PAYOUT_EXPORTED)
+        assert (entry.actor, entry.ip_address, entry.user_agent) == (
+            org.finance,
+            "192.0.2.44",
+            "Payroll/2.0",
+        )
+        assert (entry.object_id, entry.extra) == (str(approved_period.pk), {"format": fmt})
+        assert entry.content_type.model == "payoutperiod"
+
+    def test_a_refused_caller_leaves_no_export_entry(self, org, api, approved_period):
+        response = api(org.staff).get(f"{PERIODS}{approved_period.pk}/export/")
+
+        assert response.status_code == 403
+        assert not AuditEntry.objects.filter(action=AuditEntry.Action.PAYOUT_EXPORTED).exists()
 
 
 def test_the_statement_list_query_count_does_not_grow(org, api, calculated_period):
