@@ -31,6 +31,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## bench: pages, HTTP throughput and jobs at 10,000 people on PostgreSQL and Redis (README "Benchmarks")
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker -B --concurrency 1 --loglevel INFO
 

@@ -1,0 +1,208 @@
+"""The background jobs, run through the broker in a real Celery worker process, each next
+to a single raw-SQL aggregate over the same rows (its floor).
+
+The worker runs with ``--pool solo``, so the jobs run in the worker's own process and
+its ``VmHWM`` (peak resident memory) is the memory the jobs needed. It listens on a
+queue of its own plus the default one (follow-up jobs queued by the payout calculation),
+on the benchmark's Redis database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from benchmarks import report
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 60
+JOB_TIMEOUT_SECONDS = 60 * 30
+FLOOR_REPEAT = 3
+
+ROLLUP_FLOOR = """
+    SELECT staff_id, status, category_id, SUM(minutes), COUNT(*)
+    FROM tasks_timelog WHERE day = %s
+    GROUP BY staff_id, status, category_id
+"""
+REBUILD_FLOOR = """
+    SELECT staff_id, day, status, category_id, SUM(minutes), COUNT(*)
+    FROM tasks_timelog
+    GROUP BY staff_id, day, status, category_id
+"""
+# Approved minutes per person in the month, and the money collected per lead up to its end.
+PAYOUT_FLOOR = """
+    SELECT 'minutes', staff_id, SUM(minutes)::numeric
+    FROM tasks_timelog
+    WHERE status = 'approved' AND day BETWEEN %s AND %s
+    GROUP BY staff_id
+    UNION ALL
+    SELECT 'collected', lead_id,
+           SUM(CASE WHEN kind = 'refund' THEN -amount ELSE amount END)
+    FROM rewards_collection
+    WHERE received_on <= %s
+    GROUP BY lead_id
+"""
+
+
+def floor_seconds(query: str, params: list) -> float:
+    """Median time of the aggregate, streamed through a server-side cursor so that a
+    result of millions of rows is read in full without being held in memory."""
+    samples = []
+    for _attempt in range(FLOOR_REPEAT):
+        started = time.perf_counter()
+        # Inside a transaction the cursor streams; in autocommit it would be WITH HOLD,
+        # which materialises the whole result on the server first.
+        with transaction.atomic(), connection.chunked_cursor() as cursor:
+            cursor.execute(query, params)
+            while cursor.fetchmany(10_000):
+                pass
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    nodename: str
+    queue: str
+
+    @classmethod
+    def start(cls, *, log_path: Path) -> Worker:
+        queue = f"bench-{uuid.uuid4().hex[:8]}"
+        nodename = f"{queue}@%h"
+        command = [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            f"{queue},celery",
+            "--hostname",
+            nodename,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
+                command, cwd=BASE_DIR, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT
+            )
+        worker = cls(process=process, nodename=nodename.replace("%h", _hostname()), queue=queue)
+        worker.wait_ready(log_path)
+        return worker
+
+    def wait_ready(self, log_path: Path) -> None:
+        from config.celery import app
+
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The Celery worker exited; see {log_path}")
+            if app.control.ping(destination=[self.nodename], timeout=0.5):
+                return
+        self.stop()
+        raise RuntimeError(f"The Celery worker did not start in time; see {log_path}")
+
+    def run(self, name: str, *args) -> tuple[float, object]:
+        """Queue job ``name`` and wait for it: (seconds from queueing to result, result)."""
+        from config.celery import app
+
+        started = time.perf_counter()
+        result = app.send_task(name, args=list(args), queue=self.queue)
+        value = result.get(timeout=JOB_TIMEOUT_SECONDS, disable_sync_subtasks=False)
+        return time.perf_counter() - started, value
+
+    def peak_mb(self) -> float:
+        """The worker's peak resident memory (``VmHWM``) so far, in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError("no VmHWM in /proc status")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: the current job finishes first
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _rollup_day() -> datetime.date:
+    """The latest day before today with logs: yesterday's run on a working day."""
+    from tasks.models import TimeLog
+
+    row = (
+        TimeLog.objects.filter(day__lt=timezone.localdate())
+        .values("day")
+        .annotate(logs=Count("pk"))
+        .order_by("-day")
+        .first()
+    )
+    if row is None:
+        raise SystemExit("No logs before today: is the database seeded?")
+    return row["day"]
+
+
+def measure(*, period, log_path: Path, log=print) -> dict:
+    """``{"jobs": {name: {...}}, "worker_peak_mb": MB}``."""
+    from tasks.models import DayLedger
+
+    jobs: dict[str, dict] = {}
+    worker = Worker.start(log_path=log_path)
+    try:
+        # Roll up whatever earlier work left dirty, so the timed run does one day only.
+        worker.run("tasks.rollup_summaries", [])
+        day = _rollup_day()
+        person_days = DayLedger.objects.filter(day=day).update(dirty=True)
+        log(f"  rollup of {day} ({person_days:,} person-days marked dirty) ...")
+        seconds, result = worker.run("tasks.rollup_summaries", [])
+        jobs["rollup_one_day"] = _job(seconds, floor_seconds(ROLLUP_FLOOR, [day]), result)
+
+        log("  full summary rebuild ...")
+        seconds, result = worker.run("tasks.rebuild_summaries")
+        jobs["rebuild_all"] = _job(seconds, floor_seconds(REBUILD_FLOOR, []), result)
+
+        # A calculated period may be calculated again: the same run number recomputes
+        # every statement (see rewards.services.payouts.payout_period_calculate).
+        period.refresh_from_db()
+        log(f"  payout calculation of {period.start_date:%Y-%m} ...")
+        seconds, result = worker.run(
+            "rewards.calculate_payout_period", period.pk, period.calculation_run
+        )
+        floor = floor_seconds(PAYOUT_FLOOR, [period.start_date, period.end_date, period.end_date])
+        jobs["payout_month"] = _job(seconds, floor, result)
+        peak = worker.peak_mb()
+    finally:
+        worker.stop()
+    return {"jobs": jobs, "worker_peak_mb": peak}
+
+
+def _job(seconds: float, floor: float, result: object) -> dict:
+    return {
+        "seconds": round(seconds, 3),
+        "floor_seconds": round(floor, 3),
+        "ratio": report.ratio(seconds, floor),
+        "result": result,
+    }
