@@ -68,6 +68,51 @@ def budgets_for_people_and_days(
     }
 
 
+def budget_segments(
+    *, people: Iterable[StaffProfile], start: datetime.date, end: datetime.date
+) -> list[tuple[int, datetime.date, datetime.date, int]]:
+    """The same budgets as ``budgets_for_people_and_days`` over ``start``..``end``, as
+    ``(profile id, first day, last day, minutes)`` runs: a budget changes only on a
+    rule's first day, so a person needs one resolution per such day instead of one per
+    day. Two queries whatever the numbers."""
+    people = list(people)
+    if not people or end < start:
+        return []
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+    rules = list(
+        BudgetRule.objects.filter(effective_from__lte=end).only(
+            "id", "staff_id", "department_id", "daily_minutes", "effective_from"
+        )
+    )
+    shared = [rule for rule in rules if rule.staff_id is None]
+    own: dict[int, list[BudgetRule]] = defaultdict(list)
+    for rule in rules:
+        if rule.staff_id is not None:
+            own[rule.staff_id].append(rule)
+    changes = sorted({start} | {r.effective_from for r in rules if start < r.effective_from})
+    chains: dict[int | None, list[int]] = {}
+    segments = []
+    for person in people:
+        chain = chains.get(person.department_id)
+        if chain is None:
+            chain, current = [], person.department_id
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = parents.get(current)
+            chains[person.department_id] = chain
+        candidates = shared + own[person.pk]
+        runs: list[list] = []
+        for day in changes:
+            minutes = _resolve(candidates, person.pk, chain, day)
+            if runs and runs[-1][2] == minutes:
+                continue
+            if runs:
+                runs[-1][1] = day - datetime.timedelta(days=1)
+            runs.append([day, end, minutes])
+        segments.extend((person.pk, first, last, minutes) for first, last, minutes in runs)
+    return segments
+
+
 def granted_extensions(
     *, people: Iterable[StaffProfile], start: datetime.date, end: datetime.date
 ) -> dict[tuple[int, datetime.date], int]:

@@ -11,11 +11,11 @@ end with the same figures as one clean run.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
 
 from departments.models import Department, StaffProfile
 from tasks.models import (
@@ -25,7 +25,7 @@ from tasks.models import (
     PersonDaySummary,
     TimeLog,
 )
-from tasks.selectors import budgets_for_people_and_days
+from tasks.selectors import budget_segments
 
 BATCH = 500
 PERSON_FIELDS = [
@@ -50,79 +50,148 @@ DEPARTMENT_FIELDS = [
 ]
 
 
-def _person_rows(keys: set[tuple[int, datetime.date]]) -> list[PersonDaySummary]:
-    if not keys:
-        return []
-    staff_ids = {staff_id for staff_id, _day in keys}
-    days = {day for _staff, day in keys}
-    profiles = {
-        profile.pk: profile
-        for profile in StaffProfile.objects.filter(pk__in=staff_ids).only("pk", "department_id")
-    }
-    budgets = budgets_for_people_and_days(people=profiles.values(), days=days)
-    extensions: dict[tuple[int, datetime.date], int] = defaultdict(int)
-    for row in (
-        BudgetExtension.objects.filter(
-            staff_id__in=staff_ids, day__in=days, status=BudgetExtension.Status.GRANTED
-        )
-        .values("staff_id", "day")
-        .annotate(total=Sum("minutes"))
-    ):
-        extensions[(row["staff_id"], row["day"])] = row["total"]
-    figures: dict[tuple[int, datetime.date], dict] = {
-        key: {"submitted": 0, "approved": 0, "rejected": 0, "entries": 0, "outcomes": 0, "cats": {}}
-        for key in keys
-    }
-    for row in (
-        TimeLog.objects.filter(staff_id__in=staff_ids, day__in=days)
-        .values("staff_id", "day", "status", "category_id")
-        .annotate(
-            total=Sum("minutes"),
-            entries=Count("pk"),
-            outcomes=Count("pk", filter=Q(outcome_status=TimeLog.OutcomeStatus.CONFIRMED)),
-        )
-    ):
-        key = (row["staff_id"], row["day"])
-        if key not in figures:
-            continue
-        entry = figures[key]
-        entry[row["status"]] += row["total"]
-        entry["entries"] += row["entries"]
-        entry["outcomes"] += row["outcomes"]
-        if row["status"] != TimeLog.Status.REJECTED:
-            category = str(row["category_id"])
-            entry["cats"][category] = entry["cats"].get(category, 0) + row["total"]
-    rows = []
-    for (staff_id, day), entry in figures.items():
-        profile = profiles.get(staff_id)
-        if profile is None:
-            continue
-        rows.append(
-            PersonDaySummary(
-                staff_id=staff_id,
-                day=day,
-                department_id=profile.department_id,
-                budget_minutes=budgets.get((staff_id, day), 0),
-                extension_minutes=extensions.get((staff_id, day), 0),
-                submitted_minutes=entry["submitted"],
-                approved_minutes=entry["approved"],
-                rejected_minutes=entry["rejected"],
-                entries=entry["entries"],
-                outcomes_confirmed=entry["outcomes"],
-                minutes_by_category=dict(sorted(entry["cats"].items())),
-            )
-        )
-    return rows
+# The figures are computed in the database, set-based, over a temporary table of the
+# person-days (or department-days) to recompute: one statement per table whatever the
+# number of rows. Budgets come from Python (``budget_segments``: the rules' resolution
+# lives in one place) as per-person runs of days, loaded into a second temporary table.
+
+KEYS = "allhands_summary_keys"
+DEPARTMENT_KEYS = "allhands_summary_department_keys"
+BUDGETS = "allhands_summary_budgets"
+TEMP_TABLES = {
+    KEYS: "staff_id integer NOT NULL, day date NOT NULL",
+    DEPARTMENT_KEYS: "department_id integer NOT NULL, day date NOT NULL",
+    BUDGETS: "staff_id integer NOT NULL, first_day date NOT NULL, "
+    "last_day date NOT NULL, minutes integer NOT NULL",
+}
+VALUES_PER_INSERT = 250
 
 
-def _eligible_people() -> dict[int, list[StaffProfile]]:
-    """Active people of non-marketing departments, by department."""
-    eligible: dict[int, list[StaffProfile]] = defaultdict(list)
-    for profile in StaffProfile.objects.filter(
+def _vendor_sql() -> dict[str, str]:
+    if connection.vendor == "postgresql":
+        return {
+            "object_agg": "jsonb_object_agg",
+            "empty": "'{}'::jsonb",
+            "category": "CAST(l.category_id AS text)",
+        }
+    return {
+        "object_agg": "json_group_object",
+        "empty": "'{}'",
+        "category": "CAST(l.category_id AS TEXT)",
+    }
+
+
+def _temp_table(cursor, name: str) -> None:
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({TEMP_TABLES[name]})")
+    cursor.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed names
+
+
+def _fill(cursor, name: str, rows: list[tuple]) -> None:
+    """Rows into a temporary table, many per statement."""
+    _temp_table(cursor, name)
+    if not rows:
+        return
+    width = len(rows[0])
+    for index in range(0, len(rows), VALUES_PER_INSERT):
+        chunk = rows[index : index + VALUES_PER_INSERT]
+        marks = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+        cursor.execute(
+            f"INSERT INTO {name} VALUES {marks}",  # noqa: S608 - fixed names, values bound
+            [value for row in chunk for value in row],
+        )
+
+
+def _fill_budgets(
+    cursor, people: Iterable[StaffProfile], first: datetime.date, last: datetime.date
+) -> None:
+    _fill(cursor, BUDGETS, budget_segments(people=people, start=first, end=last))
+
+
+def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) -> int:
+    """Recompute the person-days in the keys table (all within first..last)."""
+    sql = _vendor_sql()
+    person = PersonDaySummary._meta.db_table
+    cursor.execute(
+        f"""
+        WITH logs AS (
+            SELECT l.staff_id, l.day,
+                SUM(CASE WHEN l.status = %(submitted)s THEN l.minutes ELSE 0 END) AS submitted,
+                SUM(CASE WHEN l.status = %(approved)s THEN l.minutes ELSE 0 END) AS approved,
+                SUM(CASE WHEN l.status = %(rejected)s THEN l.minutes ELSE 0 END) AS rejected,
+                COUNT(*) AS entries,
+                SUM(CASE WHEN l.outcome_status = %(confirmed)s THEN 1 ELSE 0 END) AS outcomes
+            FROM {TimeLog._meta.db_table} l
+            JOIN {KEYS} k ON k.staff_id = l.staff_id AND k.day = l.day
+            WHERE l.day BETWEEN %(first)s AND %(last)s
+            GROUP BY l.staff_id, l.day
+        ), categories AS (
+            SELECT staff_id, day, {sql["object_agg"]}(category, total) AS by_category
+            FROM (
+                SELECT l.staff_id, l.day, {sql["category"]} AS category, SUM(l.minutes) AS total
+                FROM {TimeLog._meta.db_table} l
+                JOIN {KEYS} k ON k.staff_id = l.staff_id AND k.day = l.day
+                WHERE l.day BETWEEN %(first)s AND %(last)s AND l.status <> %(rejected)s
+                GROUP BY l.staff_id, l.day, l.category_id
+            ) c
+            GROUP BY staff_id, day
+        ), extensions AS (
+            SELECT e.staff_id, e.day, SUM(e.minutes) AS total
+            FROM {BudgetExtension._meta.db_table} e
+            JOIN {KEYS} k ON k.staff_id = e.staff_id AND k.day = e.day
+            WHERE e.day BETWEEN %(first)s AND %(last)s AND e.status = %(granted)s
+            GROUP BY e.staff_id, e.day
+        )
+        INSERT INTO {person} (
+            staff_id, day, department_id, budget_minutes, extension_minutes,
+            submitted_minutes, approved_minutes, rejected_minutes, entries,
+            outcomes_confirmed, minutes_by_category, computed_at
+        )
+        SELECT k.staff_id, k.day, p.department_id, COALESCE(b.minutes, 0),
+            COALESCE(e.total, 0), COALESCE(l.submitted, 0), COALESCE(l.approved, 0),
+            COALESCE(l.rejected, 0), COALESCE(l.entries, 0), COALESCE(l.outcomes, 0),
+            COALESCE(c.by_category, {sql["empty"]}), %(now)s
+        FROM {KEYS} k
+        JOIN {StaffProfile._meta.db_table} p ON p.id = k.staff_id
+        LEFT JOIN logs l ON l.staff_id = k.staff_id AND l.day = k.day
+        LEFT JOIN categories c ON c.staff_id = k.staff_id AND c.day = k.day
+        LEFT JOIN extensions e ON e.staff_id = k.staff_id AND e.day = k.day
+        LEFT JOIN {BUDGETS} b
+            ON b.staff_id = k.staff_id AND k.day BETWEEN b.first_day AND b.last_day
+        WHERE TRUE
+        ON CONFLICT (staff_id, day) DO UPDATE SET
+            department_id = excluded.department_id,
+            budget_minutes = excluded.budget_minutes,
+            extension_minutes = excluded.extension_minutes,
+            submitted_minutes = excluded.submitted_minutes,
+            approved_minutes = excluded.approved_minutes,
+            rejected_minutes = excluded.rejected_minutes,
+            entries = excluded.entries,
+            outcomes_confirmed = excluded.outcomes_confirmed,
+            minutes_by_category = excluded.minutes_by_category,
+            computed_at = excluded.computed_at
+        """,  # noqa: S608 - table names from the models, values bound
+        {
+            "submitted": TimeLog.Status.SUBMITTED,
+            "approved": TimeLog.Status.APPROVED,
+            "rejected": TimeLog.Status.REJECTED,
+            "confirmed": TimeLog.OutcomeStatus.CONFIRMED,
+            "granted": BudgetExtension.Status.GRANTED,
+            "first": first,
+            "last": last,
+            "now": timezone.now(),
+        },
+    )
+    return cursor.rowcount
+
+
+def _eligible_people(department_ids: Iterable[int] | None = None) -> list[StaffProfile]:
+    """Active people of non-marketing departments."""
+    people = StaffProfile.objects.filter(
         is_active=True, department__kind=Department.Kind.NON_MARKETING
-    ).only("pk", "department_id"):
-        eligible[profile.department_id].append(profile)
-    return eligible
+    )
+    if department_ids is not None:
+        people = people.filter(department_id__in=list(department_ids))
+    return list(people.only("pk", "department_id"))
 
 
 def _lock_departments(keys: set[tuple[int, datetime.date]]) -> None:
@@ -146,88 +215,110 @@ def _lock_departments(keys: set[tuple[int, datetime.date]]) -> None:
     )
 
 
-def _department_rows(
-    keys: set[tuple[int, datetime.date]], eligible: dict[int, list[StaffProfile]]
-) -> list[DepartmentDaySummary]:
+def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
+    """Recompute these department-days from the person-day summaries (already written
+    in this transaction) and the eligible people's budgets."""
     if not keys:
-        return []
+        return 0
     _lock_departments(keys)
-    department_ids = {department_id for department_id, _day in keys}
-    days = {day for _department, day in keys}
-    people = [p for department_id in department_ids for p in eligible.get(department_id, [])]
-    budgets = budgets_for_people_and_days(people=people, days=days) if people else {}
-    totals: dict[tuple[int, datetime.date], dict] = {
-        key: {"submitted": 0, "approved": 0, "rejected": 0, "logged": 0, "cats": defaultdict(int)}
-        for key in keys
-    }
-    for summary in PersonDaySummary.objects.filter(
-        department_id__in=department_ids, day__in=days
-    ).only(
-        "department_id",
-        "day",
-        "submitted_minutes",
-        "approved_minutes",
-        "rejected_minutes",
-        "minutes_by_category",
-    ):
-        key = (summary.department_id, summary.day)
-        if key not in totals:
-            continue
-        entry = totals[key]
-        entry["submitted"] += summary.submitted_minutes
-        entry["approved"] += summary.approved_minutes
-        entry["rejected"] += summary.rejected_minutes
-        if summary.submitted_minutes + summary.approved_minutes > 0:
-            entry["logged"] += 1
-        for category, minutes in summary.minutes_by_category.items():
-            entry["cats"][category] += minutes
-    rows = []
-    for (department_id, day), entry in totals.items():
-        members = eligible.get(department_id, [])
-        rows.append(
-            DepartmentDaySummary(
-                department_id=department_id,
-                day=day,
-                eligible_people=len(members),
-                people_logged=entry["logged"],
-                budget_minutes=sum(budgets.get((p.pk, day), 0) for p in members),
-                submitted_minutes=entry["submitted"],
-                approved_minutes=entry["approved"],
-                rejected_minutes=entry["rejected"],
-                minutes_by_category=dict(sorted(entry["cats"].items())),
-            )
+    first = min(day for _d, day in keys)
+    last = max(day for _d, day in keys)
+    _fill(cursor, DEPARTMENT_KEYS, sorted(keys))
+    _fill_budgets(cursor, _eligible_people({d for d, _day in keys}), first, last)
+    sql = _vendor_sql()
+    cursor.execute(
+        f"""
+        WITH eligible AS (
+            SELECT k.department_id, k.day, COUNT(p.id) AS people,
+                COALESCE(SUM(b.minutes), 0) AS budget
+            FROM {DEPARTMENT_KEYS} k
+            JOIN {StaffProfile._meta.db_table} p ON p.department_id = k.department_id
+            LEFT JOIN {BUDGETS} b
+                ON b.staff_id = p.id AND k.day BETWEEN b.first_day AND b.last_day
+            WHERE p.is_active
+            GROUP BY k.department_id, k.day
+        ), people AS (
+            SELECT s.department_id, s.day,
+                SUM(s.submitted_minutes) AS submitted,
+                SUM(s.approved_minutes) AS approved,
+                SUM(s.rejected_minutes) AS rejected,
+                SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
+                    AS logged
+            FROM {PersonDaySummary._meta.db_table} s
+            JOIN {DEPARTMENT_KEYS} k ON k.department_id = s.department_id AND k.day = s.day
+            WHERE s.day BETWEEN %(first)s AND %(last)s
+            GROUP BY s.department_id, s.day
+        ), categories AS (
+            SELECT department_id, day, {sql["object_agg"]}(category, total) AS by_category
+            FROM (
+                SELECT s.department_id, s.day, {sql["category"]} AS category,
+                    SUM(l.minutes) AS total
+                FROM {PersonDaySummary._meta.db_table} s
+                JOIN {DEPARTMENT_KEYS} k ON k.department_id = s.department_id AND k.day = s.day
+                JOIN {TimeLog._meta.db_table} l ON l.staff_id = s.staff_id AND l.day = s.day
+                WHERE s.day BETWEEN %(first)s AND %(last)s
+                    AND l.day BETWEEN %(first)s AND %(last)s AND l.status <> %(rejected)s
+                GROUP BY s.department_id, s.day, l.category_id
+            ) c
+            GROUP BY department_id, day
         )
-    return rows
-
-
-def _upsert_people(rows: list[PersonDaySummary]) -> None:
-    PersonDaySummary.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["staff", "day"],
-        update_fields=[*PERSON_FIELDS, "computed_at"],
-        batch_size=BATCH,
+        INSERT INTO {DepartmentDaySummary._meta.db_table} (
+            department_id, day, eligible_people, people_logged, budget_minutes,
+            submitted_minutes, approved_minutes, rejected_minutes, minutes_by_category,
+            computed_at
+        )
+        SELECT k.department_id, k.day, COALESCE(e.people, 0), COALESCE(p.logged, 0),
+            COALESCE(e.budget, 0), COALESCE(p.submitted, 0), COALESCE(p.approved, 0),
+            COALESCE(p.rejected, 0), COALESCE(c.by_category, {sql["empty"]}), %(now)s
+        FROM {DEPARTMENT_KEYS} k
+        LEFT JOIN eligible e ON e.department_id = k.department_id AND e.day = k.day
+        LEFT JOIN people p ON p.department_id = k.department_id AND p.day = k.day
+        LEFT JOIN categories c ON c.department_id = k.department_id AND c.day = k.day
+        WHERE TRUE
+        ON CONFLICT (department_id, day) DO UPDATE SET
+            eligible_people = excluded.eligible_people,
+            people_logged = excluded.people_logged,
+            budget_minutes = excluded.budget_minutes,
+            submitted_minutes = excluded.submitted_minutes,
+            approved_minutes = excluded.approved_minutes,
+            rejected_minutes = excluded.rejected_minutes,
+            minutes_by_category = excluded.minutes_by_category,
+            computed_at = excluded.computed_at
+        """,  # noqa: S608 - table names from the models, values bound
+        {
+            "rejected": TimeLog.Status.REJECTED,
+            "first": first,
+            "last": last,
+            "now": timezone.now(),
+        },
     )
+    return len(keys)
 
 
-def _upsert_departments(rows: list[DepartmentDaySummary]) -> None:
-    DepartmentDaySummary.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["department", "day"],
-        update_fields=[*DEPARTMENT_FIELDS, "computed_at"],
-        batch_size=BATCH,
-    )
+def _recompute_people(
+    cursor, keys: set[tuple[int, datetime.date]]
+) -> set[tuple[int, datetime.date]]:
+    """Recompute these person-days; returns the department-days they belong to."""
+    if not keys:
+        return set()
+    first = min(day for _s, day in keys)
+    last = max(day for _s, day in keys)
+    _fill(cursor, KEYS, sorted(keys))
+    staff_ids = {staff_id for staff_id, _day in keys}
+    people = list(StaffProfile.objects.filter(pk__in=staff_ids).only("pk", "department_id"))
+    _fill_budgets(cursor, people, first, last)
+    _upsert_people_from_keys(cursor, first, last)
+    departments = {person.pk: person.department_id for person in people}
+    return {(departments[staff_id], day) for staff_id, day in keys if staff_id in departments}
 
 
 def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
     """Roll up every dirty person-day, and recompute ``days`` (e.g. yesterday) in full
     for every department, so that days without any log still count who was eligible."""
-    eligible = _eligible_people()
     people_done = 0
     department_keys: set[tuple[int, datetime.date]] = set()
     while True:
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
             claimed = list(
                 DayLedger.objects.select_for_update(skip_locked=True)
                 .filter(dirty=True)
@@ -236,18 +327,17 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             )
             if not claimed:
                 break
-            rows = _person_rows({(staff_id, day) for _pk, staff_id, day in claimed})
-            _upsert_people(rows)
+            keys = {(staff_id, day) for _pk, staff_id, day in claimed}
+            batch_departments = _recompute_people(cursor, keys)
             DayLedger.objects.filter(pk__in=[pk for pk, _s, _d in claimed]).update(dirty=False)
-            batch_departments = {(row.department_id, row.day) for row in rows}
-            _upsert_departments(_department_rows(batch_departments, eligible))
+            _upsert_departments(cursor, batch_departments)
             department_keys |= batch_departments
-            people_done += len(rows)
+            people_done += len(keys)
     full_days = sorted(set(days))
     if full_days:
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
             keys = set(DayLedger.objects.filter(day__in=full_days).values_list("staff_id", "day"))
-            _upsert_people(_person_rows(keys))
+            _recompute_people(cursor, keys)
             all_departments = {
                 (department_id, day)
                 for department_id in Department.objects.filter(
@@ -255,7 +345,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
                 ).values_list("pk", flat=True)
                 for day in full_days
             }
-            _upsert_departments(_department_rows(all_departments, eligible))
+            _upsert_departments(cursor, all_departments)
             people_done += len(keys)
             department_keys |= all_departments
     return {"person_days": people_done, "department_days": len(department_keys)}
@@ -271,38 +361,39 @@ def summaries_rebuild(
     end = end or bounds["last"]
     if start is None or end is None:
         return {"person_days": 0, "department_days": 0}
-    eligible = _eligible_people()
     departments = list(
         Department.objects.filter(kind=Department.Kind.NON_MARKETING).values_list("pk", flat=True)
     )
+    everyone = list(StaffProfile.objects.only("pk", "department_id"))
     person_days = department_days = 0
     month_start = start
     while month_start <= end:
         next_month = (month_start.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
         month_end = min(end, next_month - datetime.timedelta(days=1))
-        with transaction.atomic():
-            keys = set(
-                TimeLog.objects.filter(day__gte=month_start, day__lte=month_end)
-                .values_list("staff_id", "day")
-                .distinct()
-            ) | set(
-                DayLedger.objects.filter(day__gte=month_start, day__lte=month_end).values_list(
-                    "staff_id", "day"
-                )
+        with transaction.atomic(), connection.cursor() as cursor:
+            _temp_table(cursor, KEYS)
+            cursor.execute(
+                f"""
+                INSERT INTO {KEYS} (staff_id, day)
+                SELECT staff_id, day FROM {TimeLog._meta.db_table}
+                WHERE day BETWEEN %(first)s AND %(last)s
+                UNION
+                SELECT staff_id, day FROM {DayLedger._meta.db_table}
+                WHERE day BETWEEN %(first)s AND %(last)s
+                """,  # noqa: S608 - table names from the models, values bound
+                {"first": month_start, "last": month_end},
             )
-            ordered = sorted(keys, key=lambda key: (key[1], key[0]))
-            for index in range(0, len(ordered), BATCH * 10):
-                _upsert_people(_person_rows(set(ordered[index : index + BATCH * 10])))
+            _fill_budgets(cursor, everyone, month_start, month_end)
+            person_days += _upsert_people_from_keys(cursor, month_start, month_end)
             days = [
                 month_start + datetime.timedelta(days=n)
                 for n in range((month_end - month_start).days + 1)
             ]
-            department_keys = {(d, day) for d in departments for day in days}
-            _upsert_departments(_department_rows(department_keys, eligible))
+            department_days += _upsert_departments(
+                cursor, {(d, day) for d in departments for day in days}
+            )
             DayLedger.objects.filter(day__gte=month_start, day__lte=month_end, dirty=True).update(
                 dirty=False
             )
-        person_days += len(keys)
-        department_days += len(department_keys)
         month_start = next_month
     return {"person_days": person_days, "department_days": department_days}
