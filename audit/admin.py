@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
 
@@ -15,7 +16,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
     actions = None
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields] + ["summary_in_your_language"]
+
+    @admin.display(description=_("summary in your language"))
+    def summary_in_your_language(self, obj: AuditEntry) -> str:
+        return obj.summary_text()
 
     def has_add_permission(self, request):
         return False

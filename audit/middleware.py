@@ -3,11 +3,9 @@
 Writes only when a response is 403, so normal pages cost no extra query.
 """
 
-from django.utils.translation import gettext_lazy as _
-
 from audit import services
 from audit.context import current_request
-from audit.models import AuditEntry
+from audit.models import ACCESS_REFUSED, AuditEntry
 
 
 class AuditMiddleware:
@@ -22,7 +20,7 @@ class AuditMiddleware:
             if response.status_code == 403:
                 services.record_safely(
                     action=AuditEntry.Action.PERMISSION_DENIED,
-                    summary=_("Access refused"),
+                    summary=ACCESS_REFUSED,
                     extra={"method": request.method, "path": request.path[:500]},
                     request=request,
                 )

@@ -1,11 +1,24 @@
 """The audit log: an append-only record of who did what, to what, from where."""
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+
+# Summaries are stored as message ids (the English source text) and translated when read,
+# so that each reader sees them in their own language whoever acted. These are the ones
+# written besides the action labels (``AuditEntry.Action``).
+LOGGED_IN = gettext_noop("Logged in")
+LOGGED_OUT = gettext_noop("Logged out")
+FAILED_LOGIN = gettext_noop("Failed login")
+LOCKED_OUT = gettext_noop("Locked out after too many failed logins")
+ACCESS_REFUSED = gettext_noop("Access refused")
+AUDIT_LOG_EXPORTED = gettext_noop("Audit log exported")
+SUMMARIES = (LOGGED_IN, LOGGED_OUT, FAILED_LOGIN, LOCKED_OUT, ACCESS_REFUSED, AUDIT_LOG_EXPORTED)
 
 
 class AuditLogImmutableError(RuntimeError):
@@ -96,3 +109,28 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogImmutableError(_("Audit entries cannot be deleted."))
+
+    @classmethod
+    def message_ids(cls) -> set[str]:
+        """Every summary the app writes, untranslated (for searching in any language)."""
+        with translation.override(None):
+            return {str(label) for label in cls.Action.labels} | set(SUMMARIES)
+
+    def summary_text(self) -> str:
+        """The summary in the active language. An admin change is worded again from
+        Django's change message, which keeps field names untranslated too."""
+        if self.action in ADMIN_ACTIONS:
+            change_message = self.extra.get("change_message") if self.extra else None
+            if change_message:
+                text = LogEntry(change_message=change_message).get_change_message()
+                if text:
+                    return text
+            return self.summary
+        return gettext(self.summary) if self.summary else ""
+
+
+ADMIN_ACTIONS = {
+    AuditEntry.Action.ADMIN_ADDED,
+    AuditEntry.Action.ADMIN_CHANGED,
+    AuditEntry.Action.ADMIN_DELETED,
+}

@@ -4,10 +4,10 @@ from axes.signals import user_locked_out
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
-from django.utils.translation import gettext_lazy as _
+from django.utils import translation
 
 from audit import services
-from audit.models import AuditEntry
+from audit.models import FAILED_LOGIN, LOCKED_OUT, LOGGED_IN, LOGGED_OUT, AuditEntry
 
 _ADMIN_ACTIONS = {
     ADDITION: AuditEntry.Action.ADMIN_ADDED,
@@ -18,13 +18,13 @@ _ADMIN_ACTIONS = {
 
 def on_login(sender, request, user, **kwargs):
     services.record_safely(
-        action=AuditEntry.Action.LOGIN, summary=_("Logged in"), actor=user, request=request
+        action=AuditEntry.Action.LOGIN, summary=LOGGED_IN, actor=user, request=request
     )
 
 
 def on_logout(sender, request, user, **kwargs):
     services.record_safely(
-        action=AuditEntry.Action.LOGOUT, summary=_("Logged out"), actor=user, request=request
+        action=AuditEntry.Action.LOGOUT, summary=LOGGED_OUT, actor=user, request=request
     )
 
 
@@ -32,7 +32,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     services.record_safely(
         action=AuditEntry.Action.LOGIN_FAILED,
-        summary=_("Failed login"),
+        summary=FAILED_LOGIN,
         extra={"username": username},
         actor_repr=username,
         request=request,
@@ -42,7 +42,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 def on_locked_out(sender, request, username, ip_address, **kwargs):
     services.record_safely(
         action=AuditEntry.Action.LOCKED_OUT,
-        summary=_("Locked out after too many failed logins"),
+        summary=LOCKED_OUT,
         extra={"username": str(username or "")[:150]},
         actor_repr=str(username or "")[:150],
         request=request,
@@ -52,9 +52,11 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
 def on_admin_log_entry(sender, instance: LogEntry, created: bool, raw: bool = False, **kwargs):
     if not created or raw:
         return
+    with translation.override(None):  # worded again for each reader from the change message
+        summary = instance.get_change_message() or instance.object_repr
     services.record(
         action=_ADMIN_ACTIONS.get(instance.action_flag, AuditEntry.Action.ADMIN_CHANGED),
-        summary=instance.get_change_message() or instance.object_repr,
+        summary=summary,
         target=(
             instance.content_type_id,
             ("" if instance.object_id is None else str(instance.object_id))[:64],

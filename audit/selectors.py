@@ -2,12 +2,21 @@ import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditEntry
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _summaries_reading(text: str) -> list[str]:
+    """The stored summaries (message ids) whose wording in the reader's language has ``text``."""
+    wanted = text.casefold()
+    return sorted(
+        message for message in AuditEntry.message_ids() if wanted in gettext(message).casefold()
+    )
 
 
 def audit_entries(*, filters: dict) -> QuerySet[AuditEntry]:
@@ -28,6 +37,7 @@ def audit_entries(*, filters: dict) -> QuerySet[AuditEntry]:
     if text:
         entries = entries.filter(
             Q(summary__icontains=text)
+            | Q(summary__in=_summaries_reading(text))
             | Q(object_repr__icontains=text)
             | Q(actor_repr__icontains=text)
             | Q(ip_address__icontains=text)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.http import HttpRequest
+from django.utils import translation
 
 from audit.context import get_request
 from audit.models import AuditEntry
@@ -62,11 +63,16 @@ def _entry(
             actor = user
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    # Untranslated whatever the actor's language: a lazy or gettext_noop summary is kept
+    # as its message id and translated for each reader (AuditEntry.summary_text).
+    with translation.override(None):
+        summary = _text(summary or AuditEntry.Action(action).label)
+        object_repr = _text(obj)[:200] if obj is not None else ""
     entry = AuditEntry(
         action=action,
         actor=actor,
         actor_repr=actor.get_username() if actor is not None else actor_repr,
-        summary=_text(summary or AuditEntry.Action(action).label),
+        summary=summary,
         extra=extra or {},
     )
     if actor is None and actor_id is not None:
@@ -76,7 +82,7 @@ def _entry(
     elif obj is not None:
         entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
         entry.object_id = str(obj.pk) if obj.pk is not None else ""
-        entry.object_repr = _text(obj)[:200]
+        entry.object_repr = object_repr
     if request is not None:
         entry.ip_address = client_ip(request)
         entry.user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
@@ -96,7 +102,9 @@ def record(
     actor_repr: str = "",
 ) -> AuditEntry:
     """One audit entry. ``actor`` defaults to the user of the current request; ``target``
-    (content type id, object id, text) names an object that is not at hand as an instance."""
+    (content type id, object id, text) names an object that is not at hand as an instance.
+    ``summary``: a message id (``gettext_noop``) or a lazy translation, never text already
+    translated; empty means the action's label."""
     entry = _entry(
         action=action,
         obj=obj,

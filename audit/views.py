@@ -8,12 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from audit import services
 from audit.forms import AuditFilterForm
-from audit.models import AuditEntry
+from audit.models import AUDIT_LOG_EXPORTED, AuditEntry
 from audit.selectors import audit_entries
 from departments.roles import Role, roles_for
 
@@ -90,7 +89,7 @@ def entry_export(request: HttpRequest) -> HttpResponse:
                 _cell(timezone.localtime(entry.created_at).isoformat()),
                 _cell(entry.actor_repr),
                 _cell(entry.action),
-                _cell(entry.summary),
+                _cell(entry.summary_text()),
                 _cell(
                     f"{entry.content_type.app_label}.{entry.content_type.model}"
                     if entry.content_type
@@ -105,7 +104,7 @@ def entry_export(request: HttpRequest) -> HttpResponse:
         )
     services.record(
         action=AuditEntry.Action.AUDIT_EXPORTED,
-        summary=gettext_lazy("Audit log exported"),
+        summary=AUDIT_LOG_EXPORTED,
         extra={
             "filters": {key: str(value) for key, value in filters.items() if value},
             "rows": len(entries),
