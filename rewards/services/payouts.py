@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -459,51 +460,99 @@ def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
 
 
 @transaction.atomic
-def statement_calculate(
-    *, period: PayoutPeriod, staff_id: int, lines: list[LineDraft], run: int
-) -> Statement | None:
-    """Replace one person's computed lines. Approved statements are kept as they are.
+def statements_calculate(
+    *, period: PayoutPeriod, lines_by_staff: dict[int, list[LineDraft]], run: int
+) -> dict[int, Statement | None]:
+    """Replace the computed lines of these people's statements, in one transaction and
+    a fixed number of queries. Approved and paid statements are kept as they are; a
+    statement left without any line is removed.
 
-    The period row is locked first: sign-off of the last statement (which approves the
-    period) and this write cannot interleave, and nothing is written into a period that
-    became approved or paid meanwhile."""
+    The period row is locked first: two runs write one batch at a time, the sign-off
+    of the last statement (which approves the period) and this write cannot interleave,
+    and nothing is written into a period that became approved or paid meanwhile."""
     period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
-    if period.is_frozen:
-        return None
-    statement = _statement_for_update(period, staff_id)
-    if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
-        return statement
-    statement.lines.filter(source__in=RewardLine.COMPUTED).delete()
-    RewardLine.objects.bulk_create(
-        RewardLine(
-            statement=statement,
-            source=line.source,
-            amount=line.amount,
-            explanation=line.explanation,
-            lead_id=line.lead_id,
-        )
-        for line in lines
+    if period.is_frozen or not lines_by_staff:
+        return {}
+    staff_ids = sorted(lines_by_staff)
+    Statement.objects.bulk_create(
+        [Statement(period=period, staff_id=staff_id) for staff_id in staff_ids],
+        ignore_conflicts=True,
     )
-    remaining = statement.lines.aggregate(total=Sum("amount"), count=Count("pk"))
-    if not remaining["count"]:
-        statement.delete()
-        return None
-    previous = statement.status
-    statement.total = round_money(remaining["total"] or ZERO)
-    statement.status = Statement.Status.DRAFT
-    statement.recommended_by = None
-    statement.recommended_at = None
-    statement.calculated_run = run
-    statement.save()
-    if previous != Statement.Status.DRAFT:
-        record_change(
-            subject=statement,
+    statements = {
+        statement.staff_id: statement
+        for statement in Statement.objects.select_for_update()
+        .filter(period=period, staff_id__in=staff_ids)
+        .order_by("staff_id")
+    }
+    result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
+    open_ones = []
+    for staff_id in staff_ids:
+        statement = statements[staff_id]
+        if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+            result[staff_id] = statement
+        else:
+            open_ones.append(statement)
+    if not open_ones:
+        return result
+    RewardLine.objects.filter(statement__in=open_ones, source__in=RewardLine.COMPUTED).delete()
+    RewardLine.objects.bulk_create(
+        (
+            RewardLine(
+                statement=statement,
+                source=line.source,
+                amount=line.amount,
+                explanation=line.explanation,
+                lead_id=line.lead_id,
+            )
+            for statement in open_ones
+            for line in lines_by_staff[statement.staff_id]
+        ),
+        batch_size=1000,
+    )
+    remaining = {
+        row["statement_id"]: row
+        for row in RewardLine.objects.filter(statement__in=open_ones)
+        .values("statement_id")
+        .annotate(total=Sum("amount"), count=Count("pk"))
+    }
+    empty = [statement for statement in open_ones if statement.pk not in remaining]
+    Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
+    kept = [statement for statement in open_ones if statement.pk in remaining]
+    moved: dict[str, list[Statement]] = defaultdict(list)
+    now = timezone.now()
+    for statement in kept:
+        if statement.status != Statement.Status.DRAFT:
+            moved[statement.status].append(statement)
+        statement.total = round_money(remaining[statement.pk]["total"] or ZERO)
+        statement.status = Statement.Status.DRAFT
+        statement.recommended_by = None
+        statement.recommended_at = None
+        statement.calculated_run = run
+        statement.updated_at = now
+        result[statement.staff_id] = statement
+    Statement.objects.bulk_update(
+        kept,
+        ["total", "status", "recommended_by", "recommended_at", "calculated_run", "updated_at"],
+        batch_size=1000,
+    )
+    for previous, subjects in sorted(moved.items()):
+        record_changes(
+            subjects=subjects,
             from_state=previous,
-            to_state=statement.status,
+            to_state=Statement.Status.DRAFT,
             actor=None,
             reason=gettext_noop("recalculated"),
         )
-    return statement
+    return result
+
+
+def statement_calculate(
+    *, period: PayoutPeriod, staff_id: int, lines: list[LineDraft], run: int
+) -> Statement | None:
+    """One person's part of ``statements_calculate``."""
+    return statements_calculate(period=period, lines_by_staff={staff_id: lines}, run=run).get(
+        staff_id
+    )
 
 
 def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
@@ -526,14 +575,19 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
             calculation_total=len(everyone)
         )
-        for index, staff_id in enumerate(everyone, start=1):
-            statement_calculate(
-                period=period, staff_id=staff_id, lines=figures[staff_id].lines, run=run
+        # People per transaction: 10,000 people take a few dozen transactions, a crash
+        # loses little work and a sign-off waits briefly for the period row.
+        size = max(1, settings.ALLHANDS_PAYOUT_BATCH)
+        for index in range(0, len(everyone), size):
+            batch = everyone[index : index + size]
+            statements_calculate(
+                period=period,
+                lines_by_staff={staff_id: figures[staff_id].lines for staff_id in batch},
+                run=run,
             )
-            if index % 25 == 0 or index == len(everyone):
-                PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
-                    calculation_done=index
-                )
+            PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+                calculation_done=index + len(batch)
+            )
         role_model_candidates_propose(period=period)
     except Exception as error:
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(

@@ -179,18 +179,21 @@ class TestRepeatedRuns:
 
 @pytest.mark.django_db(transaction=True)
 class TestCrash:
-    def test_a_crash_keeps_the_people_done_and_a_rerun_finishes(self, org, team, monkeypatch):
+    def test_a_crash_keeps_the_people_done_and_a_rerun_finishes(
+        self, org, team, monkeypatch, settings
+    ):
         period, engineer = team
-        real = payouts.statement_calculate
+        settings.ALLHANDS_PAYOUT_BATCH = 1  # one person per transaction
+        real = payouts.statements_calculate
         calls = []
 
         def crash_on_the_third(**kwargs):
-            calls.append(kwargs["staff_id"])
+            calls.extend(kwargs["lines_by_staff"])
             if len(calls) == 3:
                 raise RuntimeError("worker lost")
             return real(**kwargs)
 
-        monkeypatch.setattr(payouts, "statement_calculate", crash_on_the_third)
+        monkeypatch.setattr(payouts, "statements_calculate", crash_on_the_third)
         with pytest.raises(RuntimeError, match="worker lost"):
             run(period)
 
@@ -204,7 +207,7 @@ class TestCrash:
         # Committed, each in its own transaction, with the right totals.
         assert totals(period) == {staff_id: expected[staff_id] for staff_id in done}
 
-        monkeypatch.setattr(payouts, "statement_calculate", real)
+        monkeypatch.setattr(payouts, "statements_calculate", real)
         run(period)
 
         assert totals(period) == expected
@@ -444,8 +447,10 @@ class TestRealWorker:
         assert "rewards.calculate_payout_period" in live_celery_worker.log()
 
     def test_a_worker_killed_half_way_is_made_good_by_a_new_request(
-        self, org, rules, tmp_path, route_to
+        self, org, rules, tmp_path, route_to, monkeypatch
     ):
+        # Small transactions, so that the worker is killed between two of them.
+        monkeypatch.setenv("ALLHANDS_PAYOUT_BATCH", "10")
         expected = crowd(org, 300)
         period = close(month(2026, 3))
 
