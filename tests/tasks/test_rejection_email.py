@@ -80,16 +80,20 @@ class TestRejectionEmail:
         profile = org.staff_profile
         profile.language = "zh-hans"
         profile.save()
-        with (
-            mock.patch(
-                "tasks.notifications.translation.override", wraps=translation.override
-            ) as override,
-            django_capture_on_commit_callbacks(execute=True),
-        ):
+        with django_capture_on_commit_callbacks(execute=True):
             reject(client, org, ids_of(entries["staff"], entries["outsider"]))
-        languages = sorted(call.args[0] for call in override.call_args_list)
-        assert languages == ["en", "zh-hans"]
-        assert len(mail.outbox) == 2
+
+        by_recipient = {message.to[0]: message for message in mail.outbox}
+        assert len(by_recipient) == 2
+        with translation.override("zh-hans"):
+            chinese = translation.ngettext(
+                "Allhands: %(counter)s time entry was rejected",
+                "Allhands: %(counter)s time entries were rejected",
+                2,
+            ) % {"counter": 2}
+        assert chinese != "Allhands: 2 time entries were rejected"
+        assert by_recipient[org.staff.email].subject == chinese
+        assert by_recipient[org.outsider.email].subject == "Allhands: 1 time entry was rejected"
 
     def test_it_waits_for_the_commit(
         self, client, org, entries, django_capture_on_commit_callbacks
