@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+import audit.services
 from departments.models import (
     MAX_DAILY_BUDGET_MINUTES,
     BudgetRule,
@@ -190,6 +191,18 @@ def org_import(*, file, filename: str, actor) -> ImportResult:
             if errors:
                 return ImportResult(errors=errors.in_file_order())
             _apply(plan=plan, actor=actor, result=result)
+            audit.services.record(
+                action="org_imported",
+                actor=actor,
+                extra={
+                    "file": filename[:200],
+                    "departments_created": result.departments_created,
+                    "departments_updated": result.departments_updated,
+                    "people_created": result.people_created,
+                    "people_updated": result.people_updated,
+                    "budgets_changed": result.budgets_changed,
+                },
+            )
     except (IntegrityError, ValidationError) as error:
         # Another change raced this import past its checks; the transaction is rolled back.
         reason = _(

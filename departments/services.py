@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import audit.services
 from departments.models import BudgetRule, Delegation, Department, StaffProfile
 
 
@@ -88,7 +89,22 @@ def delegation_create(
     if not getattr(delegate, "is_active", False):
         raise ValidationError({"delegate": _("The delegate's account is not active.")})
     delegation.save()
+    audit.services.record(
+        action="delegation_added",
+        obj=delegation,
+        actor=delegator,
+        extra=_delegation_details(delegation),
+    )
     return delegation
+
+
+def _delegation_details(delegation: Delegation) -> dict:
+    return {
+        "delegator": delegation.delegator.get_username(),
+        "delegate": delegation.delegate.get_username(),
+        "start_date": delegation.start_date,
+        "end_date": delegation.end_date,
+    }
 
 
 @transaction.atomic
@@ -98,13 +114,20 @@ def delegation_end(*, delegation: Delegation) -> Delegation | None:
     A delegation that is already over keeps its end date: ending it must never reopen it.
     """
     today = timezone.localdate()
+    details = _delegation_details(delegation)
     if delegation.start_date >= today:
+        audit.services.record(
+            action="delegation_ended", obj=delegation, extra={**details, "withdrawn": True}
+        )
         delegation.delete()
         return None
     yesterday = today - datetime.timedelta(days=1)
     if delegation.end_date > yesterday:
         delegation.end_date = yesterday
         delegation.save(update_fields=["end_date"])
+        audit.services.record(
+            action="delegation_ended", obj=delegation, extra={**details, "ended_on": yesterday}
+        )
     return delegation
 
 

@@ -7,15 +7,21 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from departments.importing import DEPARTMENT_COLUMNS
+from departments.models import Delegation
 from rewards.models import PayoutPeriod, RewardRule, Statement
 from rewards.services import payouts, signoff
 from tasks import services as task_services
 from tasks.models import BudgetExtension, TimeLog
 from tests.audit.conftest import entries
+from tests.departments.test_import import IMPORT_URL, csv_bytes
+from tests.departments.test_import import run as import_run
+from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import RewardRuleFactory, TimeLogFactory, calculate, month
 from tests.tasks.test_approvals import make_log
 
@@ -306,3 +312,84 @@ class TestAdminChanges:
             "auditors",
         )
         assert entry.content_type == ContentType.objects.get_for_model(Group)
+
+
+class TestOrganisationChanges:
+    """Changes to who belongs where and who may approve, made outside the Django admin."""
+
+    def test_an_organisation_import_is_recorded_once_with_its_counts(self, org, client):
+        data = csv_bytes(
+            [
+                list(DEPARTMENT_COLUMNS),
+                ["QA", "Quality", "non_marketing", "ENG", ""],
+                ["ENG", "Engineering and IT", "non_marketing", "", ""],
+            ]
+        )
+        client.force_login(org.admin)
+        response = client.post(
+            reverse(IMPORT_URL),
+            {"file": SimpleUploadedFile("departments.csv", data, content_type="text/csv")},
+            REMOTE_ADDR="192.0.2.31",
+        )
+
+        assert response.status_code == 302
+        entry = only(A.ORG_IMPORTED)
+        assert (entry.actor, entry.ip_address) == (org.admin, "192.0.2.31")
+        assert entry.extra == {
+            "file": "departments.csv",
+            "departments_created": 1,
+            "departments_updated": 1,
+            "people_created": 0,
+            "people_updated": 0,
+            "budgets_changed": 0,
+        }
+
+    def test_an_import_refused_for_a_bad_row_leaves_no_entry(self, org):
+        data = csv_bytes([list(DEPARTMENT_COLUMNS), ["NEW", "New", "sales", "", ""]])
+
+        assert not import_run(data, "departments.csv", org.admin).ok
+        assert not entries(A.ORG_IMPORTED)
+
+    def test_a_delegation_and_its_end_are_recorded(self, org, login, today):
+        stand_in = StaffProfileFactory(
+            user=UserFactory(username="stand_in"), department=org.engineering
+        ).user
+        client = login(org.supervisor)
+        start, end = today + datetime.timedelta(days=1), today + datetime.timedelta(days=7)
+        client.post(
+            reverse("departments:delegations"),
+            {"delegate": stand_in.pk, "start_date": start, "end_date": end, "reason": "Fair"},
+            REMOTE_ADDR="192.0.2.32",
+        )
+        delegation = Delegation.objects.get(delegate=stand_in)
+        added = only(A.DELEGATION_ADDED)
+        assert (added.actor, added.ip_address, added.object_id) == (
+            org.supervisor,
+            "192.0.2.32",
+            str(delegation.pk),
+        )
+        assert added.extra == {
+            "delegator": "supervisor",
+            "delegate": "stand_in",
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }
+
+        client.post(reverse("departments:delegation_end", args=[delegation.pk]))
+
+        ended = only(A.DELEGATION_ENDED)
+        assert (ended.actor, ended.object_id, ended.extra["withdrawn"]) == (
+            org.supervisor,
+            str(delegation.pk),
+            True,
+        )
+        assert not Delegation.objects.filter(pk=delegation.pk).exists()
+
+    def test_ending_a_running_delegation_records_the_last_day(self, org, login, today):
+        delegation = Delegation.objects.get(delegator=org.supervisor, delegate=org.delegate)
+
+        login(org.supervisor).post(reverse("departments:delegation_end", args=[delegation.pk]))
+
+        ended = only(A.DELEGATION_ENDED)
+        assert ended.extra["ended_on"] == (today - datetime.timedelta(days=1)).isoformat()
+        assert ended.actor == org.supervisor
