@@ -99,6 +99,8 @@ def _fill(cursor, name: str, rows: list[tuple]) -> None:
             f"INSERT INTO {name} VALUES {marks}",  # noqa: S608 - fixed names, values bound
             [value for row in chunk for value in row],
         )
+    if len(rows) > VALUES_PER_INSERT:
+        _analyze(cursor, name)
 
 
 def _fill_budgets(
@@ -107,8 +109,17 @@ def _fill_budgets(
     _fill(cursor, BUDGETS, budget_segments(people=people, start=first, end=last))
 
 
-def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) -> int:
-    """Recompute the person-days in the keys table (all within first..last)."""
+def _analyze(cursor, name: str) -> None:
+    """Give PostgreSQL's planner the size of a freshly filled temporary table (it has no
+    statistics otherwise, and would guess badly for hundreds of thousands of keys)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {name}")
+
+
+def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) -> None:
+    """Recompute the person-days in the keys table (all within first..last). Rows
+    whose figures did not change are not written (``computed_at`` is when a row last
+    changed), so a repair over correct summaries costs little more than reading."""
     sql = _vendor_sql()
     person = PersonDaySummary._meta.db_table
     cursor.execute(
@@ -169,6 +180,15 @@ def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) 
             outcomes_confirmed = excluded.outcomes_confirmed,
             minutes_by_category = excluded.minutes_by_category,
             computed_at = excluded.computed_at
+        WHERE {person}.department_id <> excluded.department_id
+            OR {person}.budget_minutes <> excluded.budget_minutes
+            OR {person}.extension_minutes <> excluded.extension_minutes
+            OR {person}.submitted_minutes <> excluded.submitted_minutes
+            OR {person}.approved_minutes <> excluded.approved_minutes
+            OR {person}.rejected_minutes <> excluded.rejected_minutes
+            OR {person}.entries <> excluded.entries
+            OR {person}.outcomes_confirmed <> excluded.outcomes_confirmed
+            OR {person}.minutes_by_category <> excluded.minutes_by_category
         """,  # noqa: S608 - table names from the models, values bound
         {
             "submitted": TimeLog.Status.SUBMITTED,
@@ -181,7 +201,6 @@ def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) 
             "now": timezone.now(),
         },
     )
-    return cursor.rowcount
 
 
 def _eligible_people(department_ids: Iterable[int] | None = None) -> list[StaffProfile]:
@@ -226,6 +245,7 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
     _fill(cursor, DEPARTMENT_KEYS, sorted(keys))
     _fill_budgets(cursor, _eligible_people({d for d, _day in keys}), first, last)
     sql = _vendor_sql()
+    department = DepartmentDaySummary._meta.db_table
     cursor.execute(
         f"""
         WITH eligible AS (
@@ -262,7 +282,7 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
             ) c
             GROUP BY department_id, day
         )
-        INSERT INTO {DepartmentDaySummary._meta.db_table} (
+        INSERT INTO {department} (
             department_id, day, eligible_people, people_logged, budget_minutes,
             submitted_minutes, approved_minutes, rejected_minutes, minutes_by_category,
             computed_at
@@ -284,6 +304,13 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
             rejected_minutes = excluded.rejected_minutes,
             minutes_by_category = excluded.minutes_by_category,
             computed_at = excluded.computed_at
+        WHERE {department}.eligible_people <> excluded.eligible_people
+            OR {department}.people_logged <> excluded.people_logged
+            OR {department}.budget_minutes <> excluded.budget_minutes
+            OR {department}.submitted_minutes <> excluded.submitted_minutes
+            OR {department}.approved_minutes <> excluded.approved_minutes
+            OR {department}.rejected_minutes <> excluded.rejected_minutes
+            OR {department}.minutes_by_category <> excluded.minutes_by_category
         """,  # noqa: S608 - table names from the models, values bound
         {
             "rejected": TimeLog.Status.REJECTED,
@@ -383,8 +410,10 @@ def summaries_rebuild(
                 """,  # noqa: S608 - table names from the models, values bound
                 {"first": month_start, "last": month_end},
             )
+            person_days += cursor.rowcount
+            _analyze(cursor, KEYS)
             _fill_budgets(cursor, everyone, month_start, month_end)
-            person_days += _upsert_people_from_keys(cursor, month_start, month_end)
+            _upsert_people_from_keys(cursor, month_start, month_end)
             days = [
                 month_start + datetime.timedelta(days=n)
                 for n in range((month_end - month_start).days + 1)
