@@ -403,6 +403,12 @@ def time_log_review_outcome(*, actor, log: TimeLog, outcome_status: str, note: s
         actor=actor,
         reason=note,
     )
+    audit.services.record(
+        action="outcome_reviewed",
+        obj=log,
+        actor=actor,
+        extra={"outcome_status": outcome_status, "note": note},
+    )
     return log
 
 

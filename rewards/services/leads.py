@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+import audit.services
 from departments.models import StaffProfile
 from rewards import permissions
 from rewards.models import MAX_TEXT, Collection, CreditShare, Lead
@@ -385,6 +386,12 @@ def lead_decide_claim(*, actor, lead: Lead, accept: bool, note: str = "") -> Lea
     )
     if not accept:
         _move(lead, Lead.Status.LOST, actor, note)
+    audit.services.record(
+        action="lead_claim_decided",
+        obj=lead,
+        actor=actor,
+        extra={"accepted": accept, "note": note},
+    )
     return lead
 
 
@@ -418,6 +425,12 @@ def lead_win(*, actor, lead: Lead, contract_amount: Decimal, won_on: datetime.da
         actor,
         _("Contract of %(amount)s signed on %(day)s.")
         % {"amount": _money_text(contract_amount), "day": _day_text(won_on)},
+    )
+    audit.services.record(
+        action="lead_won",
+        obj=lead,
+        actor=actor,
+        extra={"contract_amount": lead.contract_amount, "won_on": won_on},
     )
     return lead
 
@@ -454,6 +467,12 @@ def lead_confirm_key_role(*, actor, lead: Lead) -> Lead:
     lead.save()
     record_change(
         subject=lead, from_state="key_role:open", to_state="key_role:confirmed", actor=actor
+    )
+    audit.services.record(
+        action="lead_key_role_confirmed",
+        obj=lead,
+        actor=actor,
+        extra={"introducer": lead.introducer_id},
     )
     return lead
 
@@ -539,6 +558,18 @@ def collection_add(
     )
     if lead.status == Lead.Status.WON and after >= contract:
         _move(lead, Lead.Status.PAID, actor, _("The contract amount is collected in full."))
+    audit.services.record(
+        action="lead_money_recorded",
+        obj=lead,
+        actor=actor,
+        extra={
+            "collection": collection.pk,
+            "kind": kind,
+            "amount": amount,
+            "received_on": received_on,
+            "net_collected": after,
+        },
+    )
     return collection
 
 
@@ -628,5 +659,16 @@ def credit_split_set(
         to_state="split:set",
         actor=actor,
         reason=summary,
+    )
+    audit.services.record(
+        action="lead_credit_split",
+        obj=lead,
+        actor=actor,
+        extra={
+            "shares": [
+                {"staff": profile.pk, "percent": Decimal(percent), "role": role}
+                for profile, percent, role in shares
+            ]
+        },
     )
     return created

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -14,7 +15,8 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from departments.importing import DEPARTMENT_COLUMNS
 from departments.models import Delegation
-from rewards.models import PayoutPeriod, RewardRule, Statement
+from rewards.models import Collection, PayoutPeriod, RewardRule, Statement
+from rewards.services import leads as lead_services
 from rewards.services import payouts, signoff
 from tasks import services as task_services
 from tasks.models import BudgetExtension, TimeLog
@@ -23,7 +25,9 @@ from tests.departments.test_import import IMPORT_URL, csv_bytes
 from tests.departments.test_import import run as import_run
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import RewardRuleFactory, TimeLogFactory, calculate, month
+from tests.rewards.test_leads import introduce, won_lead
 from tests.tasks.test_approvals import make_log
+from tests.tasks.test_outcomes import make_task
 
 A = AuditEntry.Action
 WRONG = "not-the-password"
@@ -393,3 +397,94 @@ class TestOrganisationChanges:
         ended = only(A.DELEGATION_ENDED)
         assert ended.extra["ended_on"] == (today - datetime.timedelta(days=1)).isoformat()
         assert ended.actor == org.supervisor
+
+
+class TestLeadDecisions:
+    """The marketing lead's decisions that decide direct-revenue rewards."""
+
+    def test_winning_confirming_collecting_and_splitting_are_recorded(self, org, today, as_request):
+        with as_request(org.lead, "192.0.2.51"):
+            lead = won_lead(org, today, contract="1000.00")
+            lead_services.lead_confirm_key_role(actor=org.lead, lead=lead)
+            lead_services.collection_add(
+                actor=org.lead, lead=lead, received_on=today, amount=Decimal("400.00")
+            )
+            lead_services.collection_add(
+                actor=org.lead,
+                lead=lead,
+                received_on=today,
+                amount=Decimal("100.00"),
+                kind=Collection.Kind.REFUND,
+                note="Part returned",
+            )
+            lead_services.credit_split_set(
+                actor=org.lead,
+                lead=lead,
+                shares=[
+                    (org.staff_profile, Decimal("60"), "Introduced"),
+                    (org.outsider.profile, Decimal("40"), "Proposal"),
+                ],
+            )
+
+        won = only(A.LEAD_WON)
+        assert (won.actor, won.ip_address, won.object_id) == (org.lead, "192.0.2.51", str(lead.pk))
+        assert won.extra == {"contract_amount": "1000.00", "won_on": today.isoformat()}
+        assert only(A.LEAD_KEY_ROLE_CONFIRMED).extra == {"introducer": org.staff_profile.pk}
+        money = entries(A.LEAD_MONEY_RECORDED)
+        assert [
+            (row.extra["kind"], row.extra["amount"], row.extra["net_collected"]) for row in money
+        ] == [
+            ("collection", "400.00", "400.00"),
+            ("refund", "100.00", "300.00"),
+        ]
+        split = only(A.LEAD_CREDIT_SPLIT)
+        assert split.extra == {
+            "shares": [
+                {"staff": org.staff_profile.pk, "percent": "60", "role": "Introduced"},
+                {"staff": org.outsider.profile.pk, "percent": "40", "role": "Proposal"},
+            ]
+        }
+        assert {row.actor for row in entries() if row.action.startswith("lead_")} == {org.lead}
+
+    @pytest.mark.parametrize("accept", [True, False])
+    def test_a_second_claim_decision_is_recorded(self, org, today, as_request, accept):
+        introduce(org.staff_profile)
+        second = introduce(org.outsider.profile)
+
+        with as_request(org.lead):
+            lead_services.lead_decide_claim(
+                actor=org.lead, lead=second, accept=accept, note="" if accept else "Same project"
+            )
+
+        entry = only(A.LEAD_CLAIM_DECIDED)
+        assert (entry.actor, entry.object_id, entry.extra["accepted"]) == (
+            org.lead,
+            str(second.pk),
+            accept,
+        )
+
+    def test_a_refused_money_entry_leaves_no_record(self, org, today, as_request):
+        lead = won_lead(org, today, contract="1000.00")
+        with as_request(org.lead), pytest.raises(ValidationError):
+            lead_services.collection_add(
+                actor=org.lead, lead=lead, received_on=today, amount=Decimal("5000.00")
+            )
+        assert not entries(A.LEAD_MONEY_RECORDED)
+
+
+class TestOutcomeReview:
+    def test_the_marketing_leads_review_is_recorded(self, org, today, as_request):
+        log = make_log(org.staff_profile, today, 30, task=make_task(org, today))
+
+        with as_request(org.lead, "192.0.2.61"):
+            task_services.time_log_review_outcome(
+                actor=org.lead, log=log, outcome_status="needs_follow_up", note="Call again"
+            )
+
+        entry = only(A.OUTCOME_REVIEWED)
+        assert (entry.actor, entry.ip_address, entry.object_id) == (
+            org.lead,
+            "192.0.2.61",
+            str(log.pk),
+        )
+        assert entry.extra == {"outcome_status": "needs_follow_up", "note": "Call again"}
