@@ -58,18 +58,23 @@ def categories() -> QuerySet[AssistCategory]:
 
 
 def visible_logs(*, user) -> QuerySet[TimeLog]:
-    """``tasks.permissions.can_view_time_log``."""
+    """``tasks.permissions.can_view_time_log``.
+
+    The people and the tasks are looked up first (two small queries): an OR across the
+    joined profile and task tables makes PostgreSQL scan every log (seconds at two
+    million), while two id lists let it use the indexes on ``staff`` and ``task``."""
     logs = TimeLog.objects.select_related(
         "staff", "staff__user", "decided_by", "outcome_by"
     ).order_by("-day", "-pk")
     if is_admin(user):
         return logs
-    return logs.filter(
-        Q(staff__user=user)
-        | Q(staff__line_supervisor_id__in=_supervisors(user))
-        | Q(staff__marketing_lead=user)
-        | Q(task__created_by=user)
+    staff_ids = list(
+        StaffProfile.objects.filter(
+            Q(user=user) | Q(line_supervisor_id__in=_supervisors(user)) | Q(marketing_lead=user)
+        ).values_list("pk", flat=True)
     )
+    task_ids = list(MarketingTask.objects.filter(created_by=user).values_list("pk", flat=True))
+    return logs.filter(Q(staff_id__in=staff_ids) | Q(task_id__in=task_ids))
 
 
 def visible_extensions(*, user) -> QuerySet[BudgetExtension]:
