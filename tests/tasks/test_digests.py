@@ -1,9 +1,13 @@
 import datetime
+import importlib
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from tasks import services
 from tasks.digests import (
@@ -140,3 +144,56 @@ def test_approved_items_are_not_reminded(org):
     with time_machine.travel(_at(day + datetime.timedelta(days=5)), tick=False):
         assert send_approval_reminders() == 0
     assert TimeLog.objects.get(pk=log.pk).status == "approved"
+
+
+def test_a_digest_missed_on_monday_goes_out_the_next_morning_once(org, last_week_logs):
+    # Monday's run never happened (the broker was down when beat wanted to queue it).
+    tuesday, wednesday = MONDAY + datetime.timedelta(days=1), MONDAY + datetime.timedelta(days=2)
+    with time_machine.travel(_at(tuesday, 7), tick=False):
+        late = send_weekly_digests()
+    with time_machine.travel(_at(wednesday, 7), tick=False):
+        after = send_weekly_digests()
+
+    assert late > 0
+    assert after == 0
+    assert len([m for m in mail.outbox if m.to == [org.supervisor.email]]) == 1
+
+
+def test_the_digest_job_runs_every_morning(db):
+    periodic = PeriodicTask.objects.select_related("crontab").get(name="Weekly digests")
+    crontab = periodic.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("30", "7", "*")
+    assert "next day" in periodic.description
+
+
+def _digest_migration():
+    loader = MigrationLoader(connection)
+    name = ("tasks", "0008_weekly_digests_every_morning")
+    module = importlib.import_module(loader.get_migration(*name).__module__)
+    return module, loader.project_state(name).apps
+
+
+def test_the_schedule_change_leaves_an_admins_own_schedule_alone(db):
+    periodic = PeriodicTask.objects.get(name="Weekly digests")
+    own = CrontabSchedule.objects.create(minute="0", hour="18", day_of_week="5")
+    periodic.crontab = own
+    periodic.save()
+    module, apps = _digest_migration()
+
+    module.every_morning(apps, None)
+    module.mondays_only(apps, None)
+
+    periodic.refresh_from_db()
+    assert periodic.crontab == own
+
+
+def test_the_schedule_change_goes_back_to_mondays(db):
+    module, apps = _digest_migration()
+
+    module.mondays_only(apps, None)
+
+    periodic = PeriodicTask.objects.select_related("crontab").get(name="Weekly digests")
+    assert (periodic.crontab.hour, periodic.crontab.day_of_week) == ("7", "1")
+    module.every_morning(apps, None)
+    periodic.refresh_from_db()
+    assert periodic.crontab.day_of_week == "*"
