@@ -236,6 +236,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Email: printed on the console unless an SMTP server is configured.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Emails are sent inside the transaction that marks them sent: a mail server that stops
+# answering must fail the send (it is tried again later), not hold the job and its locks.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Allhands <allhands@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail import get_connection
 from django.urls import reverse
 
 from tasks import jobs, notifications, services
@@ -78,3 +79,10 @@ def test_sweeps_running_at_the_same_moment_send_each_email_once(org, entries):
         [org.staff.email, org.outsider.email]
     )
     assert due(entries) == [False, False, False]
+
+
+def test_a_mail_server_that_stops_answering_fails_the_send_instead_of_holding_it(settings):
+    # The sweep sends inside the transaction that claims the rejections; a send without
+    # a timeout would keep that transaction (and its row locks) open for ever.
+    connection = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    assert connection.timeout == settings.EMAIL_TIMEOUT == 30
