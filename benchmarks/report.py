@@ -255,6 +255,12 @@ def render(results: Mapping) -> str:
             "machine: "
             + ", ".join(f"{key} {value}" for key, value in machine.items() if value is not None)
         )
+    code = results.get("code", {})
+    if code:
+        parts.append(
+            f"code: commit {code.get('commit')}, {code.get('uncommitted_files')} files with "
+            "uncommitted changes (measured as they are)"
+        )
     all_checks = checks(results)
     failed = [check for check in all_checks if not check.passed]
     parts.append(

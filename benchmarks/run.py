@@ -88,10 +88,11 @@ def _small_query_counts(config: dict) -> dict:
         [sys.executable, "-m", "benchmarks.pages"],
         cwd=BASE_DIR,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if finished.returncode:
+        raise SystemExit(f"The pages of the demo-size database failed:\n{finished.stderr}")
     figures = json.loads(finished.stdout.strip().splitlines()[-1])
     counts = {name: page["queries"] for name, page in figures["pages"].items()}
     counts["bare"] = figures["bare"]["queries"]
@@ -126,6 +127,23 @@ def _machine() -> dict:
         # The machine may be shared: a busy one shows here rather than as slow code.
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def _code_version() -> dict:
+    """The commit measured, and whether the worktree held uncommitted changes (the
+    benchmark runs the files as they are)."""
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(  # noqa: S603 - fixed git commands
+            ["git", *arguments],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+
+    changed = [line for line in git("status", "--porcelain").splitlines() if line[:2] != "??"]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_files": len(changed)}
 
 
 def _data_size() -> dict:
@@ -209,6 +227,7 @@ def main() -> None:
         "worker_peak_mb": job_figures["worker_peak_mb"],
         "machine": _machine(),
         "data": _data_size(),
+        "code": _code_version(),
         "query_count_differences": {
             name: {"full": full, "demo": demo}
             for name, (full, demo) in report.query_count_differences(
