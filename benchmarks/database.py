@@ -25,12 +25,17 @@ def _connect(config: dict, dbname: str):
     )
 
 
-def _create_if_missing(config: dict) -> bool:
-    """Create the database named in ``config``; True when it was created."""
+def _create_if_missing(config: dict, *, drop_first: bool = False) -> bool:
+    """Create the database named in ``config`` (dropping it first when asked); True when
+    it was created."""
     server = _connect(config, "postgres")
     server.autocommit = True
     try:
         with server.cursor() as cursor:
+            if drop_first:
+                cursor.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(config["NAME"]))
+                )
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
             if cursor.fetchone():
                 return False
@@ -66,12 +71,13 @@ def _manage(url: str, *arguments: str) -> None:
     )
 
 
-def prepare(url: str, *, people: int, days: int, seed: int, log=print) -> int:
-    """Create, migrate and (when empty) seed the database at ``url``; returns its people."""
+def prepare(url: str, *, people: int, days: int, seed: int, reseed: bool = False, log=print) -> int:
+    """Create, migrate and (when empty) seed the database at ``url``; returns its people.
+    ``reseed`` drops the database first (after ``seed_scale`` itself changed)."""
     config = environ.Env.db_url_config(url)
     if not config["ENGINE"].endswith("postgresql"):
         raise SystemExit(f"The benchmark needs PostgreSQL, not {config['ENGINE']} ({url}).")
-    if _create_if_missing(config):
+    if _create_if_missing(config, drop_first=reseed):
         log(f"Created database {config['NAME']}.")
     _manage(url, "migrate", "--noinput", "--verbosity", "0")
     found = people_count(url)

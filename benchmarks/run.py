@@ -49,6 +49,7 @@ def _config() -> dict:
         "people": people,
         "days": days,
         "seed": int(_env("BENCH_SEED", "42")),
+        "reseed": _env("BENCH_RESEED", "") not in ("", "0"),
         "warmup": int(_env("BENCH_WARMUP", "5")),
         "repeat": int(_env("BENCH_REPEAT", "30")),
         "http_seconds": float(_env("BENCH_HTTP_SECONDS", "10")),
@@ -173,6 +174,7 @@ def main() -> None:
         people=config["people"],
         days=config["days"],
         seed=config["seed"],
+        reseed=config["reseed"],
         log=log,
     )
     database.prepare(
@@ -180,6 +182,7 @@ def main() -> None:
         people=SMALL_PEOPLE,
         days=SMALL_DAYS,
         seed=config["seed"],
+        reseed=config["reseed"],
         log=log,
     )
     _use(config["database_url"], config["redis_url"])
