@@ -37,11 +37,9 @@ def _config() -> dict:
     people = int(_env("BENCH_PEOPLE", str(FULL_PEOPLE)))
     days = int(_env("BENCH_DAYS", str(FULL_DAYS)))
     # A smaller quick run gets a database of its own, never a half-size default one.
-    name = (
-        "allhands_bench"
-        if (people, days) == (FULL_PEOPLE, FULL_DAYS)
-        else (f"allhands_bench_{people}p_{days}d")
-    )
+    name = "allhands_bench"
+    if (people, days) != (FULL_PEOPLE, FULL_DAYS):
+        name += f"_{people}p_{days}d"
     return {
         "database_url": _env("BENCH_DATABASE_URL", f"{SERVER}/{name}"),
         "small_database_url": _env("BENCH_SMALL_DATABASE_URL", f"{SERVER}/allhands_bench_small"),
