@@ -65,6 +65,8 @@ class AuditEntry(models.Model):
         LEAD_MONEY_RECORDED = "lead_money_recorded", _("Collection or refund recorded")
         LEAD_CREDIT_SPLIT = "lead_credit_split", _("Credit split set")
         ORG_IMPORTED = "org_imported", _("Organisation import")
+        BUDGET_SET = "budget_set", _("Budget set")
+        BUDGET_WITHDRAWN = "budget_withdrawn", _("Budget withdrawn")
         DELEGATION_ADDED = "delegation_added", _("Delegation added")
         DELEGATION_ENDED = "delegation_ended", _("Delegation ended")
         ADMIN_ADDED = "admin_added", _("Admin: added")

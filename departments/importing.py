@@ -898,6 +898,7 @@ def _apply(*, plan: _Plan, actor, result: ImportResult) -> None:
                 daily_minutes=person.budget,
                 effective_from=today,
                 staff=profile,
+                audited=False,  # the import's own entry counts the budgets it changed
                 note=_("Organisation import"),
             )
             result.budgets_changed += 1

@@ -23,11 +23,13 @@ def budget_rule_create(
     staff: StaffProfile | None = None,
     note: str = "",
     allow_past: bool = False,
+    audited: bool = True,
 ) -> BudgetRule:
     """Add a budget that applies from ``effective_from`` on.
 
     A change never rewrites the past: the day must be today or later (``allow_past``
-    exists only for loading history, e.g. the demo data).
+    exists only for loading history, e.g. the demo data). ``audited=False`` is for the
+    organisation import, which records one audit entry for the whole file.
     """
     if department is not None and staff is not None:
         raise ValidationError(_("A budget applies to a department or to a person, not both."))
@@ -56,6 +58,10 @@ def budget_rule_create(
             {"effective_from": _("A budget already starts on this day; choose another day.")}
         )
     rule.save()
+    if audited:
+        audit.services.record(
+            action="budget_set", obj=rule, actor=actor, extra=_budget_details(rule)
+        )
     return rule
 
 
@@ -64,7 +70,18 @@ def budget_rule_delete(*, rule: BudgetRule) -> None:
     """Only a rule that has not yet taken effect can be withdrawn."""
     if rule.effective_from <= timezone.localdate():
         raise ValidationError(_("This budget is already in effect and cannot be removed."))
+    audit.services.record(action="budget_withdrawn", obj=rule, extra=_budget_details(rule))
     rule.delete()
+
+
+def _budget_details(rule: BudgetRule) -> dict:
+    return {
+        "department": rule.department.code if rule.department_id else None,
+        "staff": rule.staff.employee_number if rule.staff_id else None,
+        "daily_minutes": rule.daily_minutes,
+        "effective_from": rule.effective_from,
+        "note": rule.note,
+    }
 
 
 @transaction.atomic

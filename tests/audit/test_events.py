@@ -13,15 +13,16 @@ from django.db import transaction
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from departments.importing import DEPARTMENT_COLUMNS
-from departments.models import Delegation
+from departments.importing import DEPARTMENT_COLUMNS, PEOPLE_COLUMNS
+from departments.models import BudgetRule, Delegation
 from rewards.models import Collection, PayoutPeriod, RewardRule, Statement
 from rewards.services import leads as lead_services
 from rewards.services import payouts, signoff
 from tasks import services as task_services
 from tasks.models import BudgetExtension, TimeLog
 from tests.audit.conftest import entries
-from tests.departments.test_import import IMPORT_URL, csv_bytes
+from tests.departments.test_import import IMPORT_URL, csv_bytes, number
+from tests.departments.test_import import person as import_person
 from tests.departments.test_import import run as import_run
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import RewardRuleFactory, TimeLogFactory, calculate, month
@@ -488,3 +489,80 @@ class TestOutcomeReview:
             str(log.pk),
         )
         assert entry.extra == {"outcome_status": "needs_follow_up", "note": "Call again"}
+
+
+class TestBudgets:
+    """Budgets set or withdrawn outside Django's own admin forms (which LogEntry covers)."""
+
+    def test_a_supervisor_setting_and_withdrawing_a_budget_is_recorded(self, org, login, today):
+        client = login(org.supervisor)
+        url = reverse("departments:budget", args=[org.staff_profile.pk])
+        start = today + datetime.timedelta(days=3)
+
+        client.post(
+            url,
+            {"daily_minutes": 45, "effective_from": start.isoformat(), "note": "Release"},
+            REMOTE_ADDR="192.0.2.71",
+        )
+        rule = BudgetRule.objects.get(staff=org.staff_profile, effective_from=start)
+        client.post(reverse("departments:budget_rule_delete", args=[org.staff_profile.pk, rule.pk]))
+
+        details = {
+            "department": None,
+            "staff": org.staff_profile.employee_number,
+            "daily_minutes": 45,
+            "effective_from": start.isoformat(),
+            "note": "Release",
+        }
+        added = only(A.BUDGET_SET)
+        assert (added.actor, added.ip_address, added.object_id, added.extra) == (
+            org.supervisor,
+            "192.0.2.71",
+            str(rule.pk),
+            details,
+        )
+        withdrawn = only(A.BUDGET_WITHDRAWN)
+        assert (withdrawn.actor, withdrawn.object_id, withdrawn.extra) == (
+            org.supervisor,
+            str(rule.pk),
+            details,
+        )
+
+    def test_the_admins_bulk_withdrawal_is_recorded(self, org, login, today):
+        rule = BudgetRule.objects.create(
+            department=org.engineering,
+            daily_minutes=90,
+            effective_from=today + datetime.timedelta(days=5),
+        )
+
+        login(org.admin).post(
+            reverse("admin:departments_budgetrule_changelist"),
+            {"action": "withdraw_future_rules", "_selected_action": [rule.pk]},
+        )
+
+        entry = only(A.BUDGET_WITHDRAWN)
+        assert (entry.actor, entry.object_id, entry.extra["department"]) == (
+            org.admin,
+            str(rule.pk),
+            org.engineering.code,
+        )
+
+    def test_an_import_changing_budgets_records_one_entry_for_the_file(self, org, today):
+        people = [
+            list(PEOPLE_COLUMNS),
+            import_person(
+                number(org.staff),
+                "staff",
+                "ENG",
+                line=number(org.supervisor),
+                lead=number(org.lead),
+                budget="45",
+            ),
+        ]
+
+        result = import_run(csv_bytes(people), "people.csv", org.admin)
+
+        assert result.ok, result.errors
+        assert result.budgets_changed == 1
+        assert not entries(A.BUDGET_SET)
+        assert only(A.ORG_IMPORTED).extra["budgets_changed"] == 1
