@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per CPU; PYTEST_WORKERS=0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test venv lint format messages check-deploy bench worker clean
 
@@ -29,7 +31,7 @@ run: $(STAMP)
 
 ## test: the whole suite (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis)
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: pages, HTTP throughput and jobs at 10,000 people on PostgreSQL and Redis (README "Benchmarks")
 bench: $(STAMP)

@@ -42,6 +42,13 @@ def pytest_configure(config):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "en"
+    # Under pytest-xdist (``make test``) the workers share the Redis database of REDIS_URL
+    # with each other and with their live Celery workers: each worker keeps its cache keys
+    # (the API's throttle counters, per user id) under a prefix of its own.
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if xdist_worker:
+        for cache in settings.CACHES.values():
+            cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}test-{xdist_worker}"
     # Django caches the default language's catalogue on first use (setup may already
     # have used it): forget it, so that threads without an active language get English.
     from django.utils.translation import trans_real
@@ -105,11 +112,61 @@ def pytest_runtest_makereport(item, call):
 
 
 def _is_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
+    return _item_is_transactional(request.node)
+
+
+def _item_is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
     return bool(
         (marker is not None and marker.kwargs.get("transaction"))
-        or {"transactional_db", "live_server"} & set(request.fixturenames)
+        or {"transactional_db", "live_server"} & set(item.fixturenames)
     )
+
+
+def _seed_migration_rows() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tasks.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module(
+        "departments.migrations.0002_groups_and_marketing_lead_triggers"
+    ).create_groups(apps, None)
+
+
+_flushed_by_a_transactional_test = False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test leaves the database flushed, without the rows the migrations
+    made. pytest-django runs such tests after the others, but under pytest-xdist a worker
+    can be handed ordinary database tests after them (a test other than the first in its
+    worker must not see a different database): before such a test runs, the migrated
+    state is loaded again, as serialised rollback does for a transactional test."""
+    yield
+    global _flushed_by_a_transactional_test
+    if _item_is_transactional(item):
+        _flushed_by_a_transactional_test = True
+    if (
+        _flushed_by_a_transactional_test
+        and nextitem is not None
+        and "django_db_setup" in nextitem.fixturenames
+        and not _item_is_transactional(nextitem)
+    ):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for alias in connections:
+                contents = getattr(connections[alias], "_test_serialized_contents", None)
+                if contents:
+                    connections[alias].creation.deserialize_db_from_string(contents)
+            _seed_migration_rows()
+            from django.contrib.contenttypes.models import ContentType
+
+            ContentType.objects.clear_cache()
+        _flushed_by_a_transactional_test = False
 
 
 @pytest.fixture(autouse=True)
@@ -118,15 +175,8 @@ def _migration_rows_for_transactional_tests(request):
     rows the data migrations create (categories, role groups) even when an earlier
     transactional test flushed them."""
     if _is_transactional(request):
-        import importlib
-
-        from django.apps import apps
-
         request.getfixturevalue("transactional_db")
-        importlib.import_module("tasks.migrations.0002_seed_categories").seed(apps, None)
-        importlib.import_module(
-            "departments.migrations.0002_groups_and_marketing_lead_triggers"
-        ).create_groups(apps, None)
+        _seed_migration_rows()
 
 
 @pytest.fixture(autouse=True)

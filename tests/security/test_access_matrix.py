@@ -18,6 +18,7 @@ for the next case.
 from __future__ import annotations
 
 import datetime
+import uuid
 import zoneinfo
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -25,11 +26,12 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api import throttles
 from departments import services as department_services
 from departments.models import Delegation
 from rewards.models import RewardLine, RoleModelCandidate
@@ -645,8 +647,12 @@ def world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def as_role(world, db):
-    cache.clear()  # the API's throttles count per client address
+def as_role(world, db, monkeypatch):
+    # The API's throttles count per user and client address: every case starts with empty
+    # counters in a cache of its own (clearing the shared cache would flush the Redis
+    # database that parallel test workers and their Celery workers use).
+    throttle_cache = LocMemCache(f"access-matrix-throttles-{uuid.uuid4()}", {})
+    monkeypatch.setattr(throttles._CurrentRateThrottle, "cache", throttle_cache)
     with time_machine.travel(NOW, tick=False):
 
         def _client(role: str) -> Client:
