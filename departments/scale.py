@@ -63,7 +63,7 @@ DIVISIONS = 10
 PEOPLE_PER_DEPARTMENT = 100
 MARKETING_SHARE = 0.04
 LOG_CHANCE = 0.8
-SECOND_LOG_CHANCE = 0.2
+SECOND_LOG_CHANCE = 0.28
 RECENT_DAYS = 7
 PASSWORD = "allhands-scale"  # noqa: S105 - shared by every generated account, for load tests
 

@@ -271,6 +271,7 @@ class TimeLog(models.Model):
         indexes = [
             models.Index(fields=["staff", "day"]),
             models.Index(fields=["status", "day"]),
+            models.Index(fields=["day"], name="time_log_day"),
             models.Index(fields=["task"]),
             models.Index(
                 fields=["staff", "decided_by"],

@@ -89,20 +89,28 @@ def budget_segments(
     for rule in rules:
         if rule.staff_id is not None:
             own[rule.staff_id].append(rule)
-    changes = sorted({start} | {r.effective_from for r in rules if start < r.effective_from})
-    chains: dict[int | None, list[int]] = {}
+    changes_of = defaultdict(set)  # the days a department's or a person's rules start
+    for rule in rules:
+        if rule.effective_from > start:
+            changes_of[("p", rule.staff_id) if rule.staff_id else rule.department_id].add(
+                rule.effective_from
+            )
+    chains: dict[int | None, tuple[list[int], list[BudgetRule], set]] = {}
     segments = []
     for person in people:
-        chain = chains.get(person.department_id)
-        if chain is None:
+        context = chains.get(person.department_id)
+        if context is None:
             chain, current = [], person.department_id
             while current is not None and current not in chain:
                 chain.append(current)
                 current = parents.get(current)
-            chains[person.department_id] = chain
-        candidates = shared + own[person.pk]
+            in_chain = [r for r in shared if r.department_id is None or r.department_id in chain]
+            days = set().union(changes_of[None], *(changes_of[d] for d in chain))
+            context = chains[person.department_id] = (chain, in_chain, days)
+        chain, in_chain, days = context
+        candidates = in_chain + own[person.pk]
         runs: list[list] = []
-        for day in changes:
+        for day in sorted({start} | days | changes_of[("p", person.pk)]):
             minutes = _resolve(candidates, person.pk, chain, day)
             if runs and runs[-1][2] == minutes:
                 continue

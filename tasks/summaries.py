@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -58,6 +58,10 @@ DEPARTMENT_FIELDS = [
 KEYS = "allhands_summary_keys"
 DEPARTMENT_KEYS = "allhands_summary_department_keys"
 BUDGETS = "allhands_summary_budgets"
+# A rebuild's transaction covers this many days: a year of 10,000 people is one read of
+# the logs (each chunk costs a pass over its keys, so fewer is faster; the price is a
+# longer transaction, which only a repair takes).
+REBUILD_CHUNK_DAYS = 366
 TEMP_TABLES = {
     KEYS: "staff_id integer NOT NULL, day date NOT NULL",
     DEPARTMENT_KEYS: "department_id integer NOT NULL, day date NOT NULL",
@@ -71,19 +75,29 @@ def _vendor_sql() -> dict[str, str]:
     if connection.vendor == "postgresql":
         return {
             "object_agg": "jsonb_object_agg",
+            "each": "jsonb_each_text",
             "empty": "'{}'::jsonb",
-            "category": "CAST(l.category_id AS text)",
         }
-    return {
-        "object_agg": "json_group_object",
-        "empty": "'{}'",
-        "category": "CAST(l.category_id AS TEXT)",
-    }
+    return {"object_agg": "json_group_object", "each": "json_each", "empty": "'{}'"}
 
 
 def _temp_table(cursor, name: str) -> None:
     cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({TEMP_TABLES[name]})")
     cursor.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed names
+
+
+def _begin(cursor) -> None:
+    """Inside a run's transaction: on PostgreSQL, let this transaction's sorts and
+    hash aggregates over a month of logs stay in memory (the default spills to disk)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _analyze(cursor, name: str) -> None:
+    """Give PostgreSQL's planner the size of a freshly filled temporary table (it has no
+    statistics otherwise, and would guess badly for hundreds of thousands of keys)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {name}")
 
 
 def _fill(cursor, name: str, rows: list[tuple]) -> None:
@@ -109,88 +123,126 @@ def _fill_budgets(
     _fill(cursor, BUDGETS, budget_segments(people=people, start=first, end=last))
 
 
-def _analyze(cursor, name: str) -> None:
-    """Give PostgreSQL's planner the size of a freshly filled temporary table (it has no
-    statistics otherwise, and would guess badly for hundreds of thousands of keys)."""
+def _store(
+    cursor, *, select: str, params: dict, table: str, keys: list[str], values: list[str]
+) -> None:
+    """Write the rows ``select`` computes (all with a ``day`` in first..last) into
+    ``table``: update the rows whose figures changed, insert the missing ones, leave the
+    rest alone — ``computed_at`` is when a row last changed. A repair over correct
+    summaries thus costs about one read of the logs.
+
+    PostgreSQL merges in one pass (``MERGE``); SQLite upserts."""
+    assigned = [*values, "computed_at"]
+    columns = [*keys, *assigned]
     if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {name}")
-
-
-def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) -> None:
-    """Recompute the person-days in the keys table (all within first..last). Rows
-    whose figures did not change are not written (``computed_at`` is when a row last
-    changed), so a repair over correct summaries costs little more than reading."""
-    sql = _vendor_sql()
-    person = PersonDaySummary._meta.db_table
+        match = " AND ".join(
+            [f"t.{key} = r.{key}" for key in keys] + ["t.day BETWEEN %(first)s AND %(last)s"]
+        )
+        changed = " OR ".join(f"t.{value} <> r.{value}" for value in values)
+        statement = f"""
+            MERGE INTO {table} t USING ({select}) r ON {match}
+            WHEN MATCHED AND ({changed}) THEN
+                UPDATE SET {", ".join(f"{c} = r.{c}" for c in assigned)}
+            WHEN NOT MATCHED THEN
+                INSERT ({", ".join(columns)}) VALUES ({", ".join(f"r.{c}" for c in columns)})
+        """  # noqa: S608 - names from the models, values bound
+        try:
+            with transaction.atomic():
+                cursor.execute(statement, params)
+        except IntegrityError:
+            # A concurrent run inserted one of the missing rows first: now it matches.
+            cursor.execute(statement, params)
+        return
+    changed = " OR ".join(f"{table}.{value} <> excluded.{value}" for value in values)
     cursor.execute(
         f"""
-        WITH logs AS (
-            SELECT l.staff_id, l.day,
+        INSERT INTO {table} ({", ".join(columns)})
+        SELECT {", ".join(f"r.{c}" for c in columns)} FROM ({select}) r WHERE TRUE
+        ON CONFLICT ({", ".join(keys)}) DO UPDATE SET
+            {", ".join(f"{c} = excluded.{c}" for c in assigned)}
+        WHERE {changed}
+        """,  # noqa: S608 - names from the models, values bound
+        params,
+    )
+
+
+def _upsert_people(cursor, first: datetime.date, last: datetime.date, *, every_key: bool) -> None:
+    """Recompute the person-days in the keys table (all within first..last). With
+    ``every_key`` the keys table holds every person-day with logs in the range (a
+    rebuild), and the logs are read by range rather than key by key."""
+    sql = _vendor_sql()
+    by_key = "" if every_key else f"JOIN {KEYS} k ON k.staff_id = l.staff_id AND k.day = l.day"
+    columns = "l.submitted, l.approved, l.rejected, l.entries, l.outcomes, l.by_category"
+    ledgers = f"""
+        SELECT staff_id, day FROM {DayLedger._meta.db_table}
+        WHERE day BETWEEN %(first)s AND %(last)s
+    """  # noqa: S608 - table names from the models, values bound
+    if every_key and connection.vendor == "postgresql":
+        # Every person-day with logs or a day ledger in the range.
+        keyed = f"""
+            SELECT COALESCE(l.staff_id, d.staff_id) AS staff_id,
+                COALESCE(l.day, d.day) AS day, {columns}
+            FROM logs l FULL JOIN ({ledgers}) d ON d.staff_id = l.staff_id AND d.day = l.day
+        """  # noqa: S608 - fixed names
+    elif every_key:  # the same without FULL JOIN, which SQLite lacks before 3.39
+        keyed = f"""
+            SELECT k.staff_id, k.day, {columns}
+            FROM (SELECT staff_id, day FROM logs UNION {ledgers}) k
+            LEFT JOIN logs l ON l.staff_id = k.staff_id AND l.day = k.day
+        """  # noqa: S608 - fixed names
+    else:
+        keyed = f"""
+            SELECT k.staff_id, k.day, {columns} FROM {KEYS} k
+            LEFT JOIN logs l ON l.staff_id = k.staff_id AND l.day = k.day
+        """  # noqa: S608 - fixed names
+    select = f"""
+        WITH grouped AS (
+            SELECT l.staff_id, l.day, l.category_id,
                 SUM(CASE WHEN l.status = %(submitted)s THEN l.minutes ELSE 0 END) AS submitted,
                 SUM(CASE WHEN l.status = %(approved)s THEN l.minutes ELSE 0 END) AS approved,
                 SUM(CASE WHEN l.status = %(rejected)s THEN l.minutes ELSE 0 END) AS rejected,
                 COUNT(*) AS entries,
                 SUM(CASE WHEN l.outcome_status = %(confirmed)s THEN 1 ELSE 0 END) AS outcomes
-            FROM {TimeLog._meta.db_table} l
-            JOIN {KEYS} k ON k.staff_id = l.staff_id AND k.day = l.day
+            FROM {TimeLog._meta.db_table} l {by_key}
             WHERE l.day BETWEEN %(first)s AND %(last)s
-            GROUP BY l.staff_id, l.day
-        ), categories AS (
-            SELECT staff_id, day, {sql["object_agg"]}(category, total) AS by_category
-            FROM (
-                SELECT l.staff_id, l.day, {sql["category"]} AS category, SUM(l.minutes) AS total
-                FROM {TimeLog._meta.db_table} l
-                JOIN {KEYS} k ON k.staff_id = l.staff_id AND k.day = l.day
-                WHERE l.day BETWEEN %(first)s AND %(last)s AND l.status <> %(rejected)s
-                GROUP BY l.staff_id, l.day, l.category_id
-            ) c
-            GROUP BY staff_id, day
+            GROUP BY l.staff_id, l.day, l.category_id
+        ), logs AS (
+            SELECT staff_id, day, SUM(submitted) AS submitted, SUM(approved) AS approved,
+                SUM(rejected) AS rejected, SUM(entries) AS entries, SUM(outcomes) AS outcomes,
+                {sql["object_agg"]}(CAST(category_id AS TEXT), submitted + approved)
+                    FILTER (WHERE submitted + approved > 0) AS by_category
+            FROM grouped GROUP BY staff_id, day
+        ), keyed AS ({keyed}
         ), extensions AS (
             SELECT e.staff_id, e.day, SUM(e.minutes) AS total
             FROM {BudgetExtension._meta.db_table} e
-            JOIN {KEYS} k ON k.staff_id = e.staff_id AND k.day = e.day
             WHERE e.day BETWEEN %(first)s AND %(last)s AND e.status = %(granted)s
             GROUP BY e.staff_id, e.day
         )
-        INSERT INTO {person} (
-            staff_id, day, department_id, budget_minutes, extension_minutes,
-            submitted_minutes, approved_minutes, rejected_minutes, entries,
-            outcomes_confirmed, minutes_by_category, computed_at
-        )
-        SELECT k.staff_id, k.day, p.department_id, COALESCE(b.minutes, 0),
-            COALESCE(e.total, 0), COALESCE(l.submitted, 0), COALESCE(l.approved, 0),
-            COALESCE(l.rejected, 0), COALESCE(l.entries, 0), COALESCE(l.outcomes, 0),
-            COALESCE(c.by_category, {sql["empty"]}), %(now)s
-        FROM {KEYS} k
-        JOIN {StaffProfile._meta.db_table} p ON p.id = k.staff_id
-        LEFT JOIN logs l ON l.staff_id = k.staff_id AND l.day = k.day
-        LEFT JOIN categories c ON c.staff_id = k.staff_id AND c.day = k.day
-        LEFT JOIN extensions e ON e.staff_id = k.staff_id AND e.day = k.day
+        SELECT l.staff_id, l.day, p.department_id,
+            COALESCE(b.minutes, 0) AS budget_minutes,
+            COALESCE(e.total, 0) AS extension_minutes,
+            COALESCE(l.submitted, 0) AS submitted_minutes,
+            COALESCE(l.approved, 0) AS approved_minutes,
+            COALESCE(l.rejected, 0) AS rejected_minutes,
+            COALESCE(l.entries, 0) AS entries,
+            COALESCE(l.outcomes, 0) AS outcomes_confirmed,
+            COALESCE(l.by_category, {sql["empty"]}) AS minutes_by_category,
+            %(now)s AS computed_at
+        FROM keyed l
+        JOIN {StaffProfile._meta.db_table} p ON p.id = l.staff_id
+        LEFT JOIN extensions e ON e.staff_id = l.staff_id AND e.day = l.day
         LEFT JOIN {BUDGETS} b
-            ON b.staff_id = k.staff_id AND k.day BETWEEN b.first_day AND b.last_day
-        WHERE TRUE
-        ON CONFLICT (staff_id, day) DO UPDATE SET
-            department_id = excluded.department_id,
-            budget_minutes = excluded.budget_minutes,
-            extension_minutes = excluded.extension_minutes,
-            submitted_minutes = excluded.submitted_minutes,
-            approved_minutes = excluded.approved_minutes,
-            rejected_minutes = excluded.rejected_minutes,
-            entries = excluded.entries,
-            outcomes_confirmed = excluded.outcomes_confirmed,
-            minutes_by_category = excluded.minutes_by_category,
-            computed_at = excluded.computed_at
-        WHERE {person}.department_id <> excluded.department_id
-            OR {person}.budget_minutes <> excluded.budget_minutes
-            OR {person}.extension_minutes <> excluded.extension_minutes
-            OR {person}.submitted_minutes <> excluded.submitted_minutes
-            OR {person}.approved_minutes <> excluded.approved_minutes
-            OR {person}.rejected_minutes <> excluded.rejected_minutes
-            OR {person}.entries <> excluded.entries
-            OR {person}.outcomes_confirmed <> excluded.outcomes_confirmed
-            OR {person}.minutes_by_category <> excluded.minutes_by_category
-        """,  # noqa: S608 - table names from the models, values bound
-        {
+            ON b.staff_id = l.staff_id AND l.day BETWEEN b.first_day AND b.last_day
+    """  # noqa: S608 - table names from the models, values bound
+    if connection.vendor == "postgresql":
+        # Sorted aggregation: the second grouping then streams over the first one's
+        # order, where hashing would hold two million JSON builders (4× slower).
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    _store(
+        cursor,
+        select=select,
+        params={
             "submitted": TimeLog.Status.SUBMITTED,
             "approved": TimeLog.Status.APPROVED,
             "rejected": TimeLog.Status.REJECTED,
@@ -200,7 +252,12 @@ def _upsert_people_from_keys(cursor, first: datetime.date, last: datetime.date) 
             "last": last,
             "now": timezone.now(),
         },
+        table=PersonDaySummary._meta.db_table,
+        keys=["staff_id", "day"],
+        values=[f"{name}_id" if name == "department" else name for name in PERSON_FIELDS],
     )
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL enable_hashagg = on")
 
 
 def _eligible_people(department_ids: Iterable[int] | None = None) -> list[StaffProfile]:
@@ -245,17 +302,19 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
     _fill(cursor, DEPARTMENT_KEYS, sorted(keys))
     _fill_budgets(cursor, _eligible_people({d for d, _day in keys}), first, last)
     sql = _vendor_sql()
-    department = DepartmentDaySummary._meta.db_table
-    cursor.execute(
-        f"""
+    select = f"""
         WITH eligible AS (
-            SELECT k.department_id, k.day, COUNT(p.id) AS people,
-                COALESCE(SUM(b.minutes), 0) AS budget
+            -- Budgets change on a few days only: sum the runs per department first.
+            SELECT k.department_id, k.day, SUM(g.people) AS people, SUM(g.budget) AS budget
             FROM {DEPARTMENT_KEYS} k
-            JOIN {StaffProfile._meta.db_table} p ON p.department_id = k.department_id
-            LEFT JOIN {BUDGETS} b
-                ON b.staff_id = p.id AND k.day BETWEEN b.first_day AND b.last_day
-            WHERE p.is_active
+            JOIN (
+                SELECT p.department_id, b.first_day, b.last_day,
+                    COUNT(*) AS people, SUM(b.minutes) AS budget
+                FROM {StaffProfile._meta.db_table} p
+                JOIN {BUDGETS} b ON b.staff_id = p.id
+                WHERE p.is_active
+                GROUP BY p.department_id, b.first_day, b.last_day
+            ) g ON g.department_id = k.department_id AND k.day BETWEEN g.first_day AND g.last_day
             GROUP BY k.department_id, k.day
         ), people AS (
             SELECT s.department_id, s.day,
@@ -269,55 +328,39 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
             WHERE s.day BETWEEN %(first)s AND %(last)s
             GROUP BY s.department_id, s.day
         ), categories AS (
-            SELECT department_id, day, {sql["object_agg"]}(category, total) AS by_category
+            SELECT department_id, day, {sql["object_agg"]}(category, minutes) AS by_category
             FROM (
-                SELECT s.department_id, s.day, {sql["category"]} AS category,
-                    SUM(l.minutes) AS total
+                SELECT s.department_id, s.day, kv.key AS category,
+                    SUM(CAST(kv.value AS INTEGER)) AS minutes
                 FROM {PersonDaySummary._meta.db_table} s
-                JOIN {DEPARTMENT_KEYS} k ON k.department_id = s.department_id AND k.day = s.day
-                JOIN {TimeLog._meta.db_table} l ON l.staff_id = s.staff_id AND l.day = s.day
+                JOIN {DEPARTMENT_KEYS} k ON k.department_id = s.department_id AND k.day = s.day,
+                    {sql["each"]}(s.minutes_by_category) kv
                 WHERE s.day BETWEEN %(first)s AND %(last)s
-                    AND l.day BETWEEN %(first)s AND %(last)s AND l.status <> %(rejected)s
-                GROUP BY s.department_id, s.day, l.category_id
+                GROUP BY s.department_id, s.day, kv.key
             ) c
             GROUP BY department_id, day
         )
-        INSERT INTO {department} (
-            department_id, day, eligible_people, people_logged, budget_minutes,
-            submitted_minutes, approved_minutes, rejected_minutes, minutes_by_category,
-            computed_at
-        )
-        SELECT k.department_id, k.day, COALESCE(e.people, 0), COALESCE(p.logged, 0),
-            COALESCE(e.budget, 0), COALESCE(p.submitted, 0), COALESCE(p.approved, 0),
-            COALESCE(p.rejected, 0), COALESCE(c.by_category, {sql["empty"]}), %(now)s
+        SELECT k.department_id, k.day,
+            COALESCE(e.people, 0) AS eligible_people,
+            COALESCE(p.logged, 0) AS people_logged,
+            COALESCE(e.budget, 0) AS budget_minutes,
+            COALESCE(p.submitted, 0) AS submitted_minutes,
+            COALESCE(p.approved, 0) AS approved_minutes,
+            COALESCE(p.rejected, 0) AS rejected_minutes,
+            COALESCE(c.by_category, {sql["empty"]}) AS minutes_by_category,
+            %(now)s AS computed_at
         FROM {DEPARTMENT_KEYS} k
         LEFT JOIN eligible e ON e.department_id = k.department_id AND e.day = k.day
         LEFT JOIN people p ON p.department_id = k.department_id AND p.day = k.day
         LEFT JOIN categories c ON c.department_id = k.department_id AND c.day = k.day
-        WHERE TRUE
-        ON CONFLICT (department_id, day) DO UPDATE SET
-            eligible_people = excluded.eligible_people,
-            people_logged = excluded.people_logged,
-            budget_minutes = excluded.budget_minutes,
-            submitted_minutes = excluded.submitted_minutes,
-            approved_minutes = excluded.approved_minutes,
-            rejected_minutes = excluded.rejected_minutes,
-            minutes_by_category = excluded.minutes_by_category,
-            computed_at = excluded.computed_at
-        WHERE {department}.eligible_people <> excluded.eligible_people
-            OR {department}.people_logged <> excluded.people_logged
-            OR {department}.budget_minutes <> excluded.budget_minutes
-            OR {department}.submitted_minutes <> excluded.submitted_minutes
-            OR {department}.approved_minutes <> excluded.approved_minutes
-            OR {department}.rejected_minutes <> excluded.rejected_minutes
-            OR {department}.minutes_by_category <> excluded.minutes_by_category
-        """,  # noqa: S608 - table names from the models, values bound
-        {
-            "rejected": TimeLog.Status.REJECTED,
-            "first": first,
-            "last": last,
-            "now": timezone.now(),
-        },
+    """  # noqa: S608 - table names from the models, values bound
+    _store(
+        cursor,
+        select=select,
+        params={"first": first, "last": last, "now": timezone.now()},
+        table=DepartmentDaySummary._meta.db_table,
+        keys=["department_id", "day"],
+        values=DEPARTMENT_FIELDS,
     )
     return len(keys)
 
@@ -334,7 +377,7 @@ def _recompute_people(
     staff_ids = {staff_id for staff_id, _day in keys}
     people = list(StaffProfile.objects.filter(pk__in=staff_ids).only("pk", "department_id"))
     _fill_budgets(cursor, people, first, last)
-    _upsert_people_from_keys(cursor, first, last)
+    _upsert_people(cursor, first, last, every_key=False)
     departments = {person.pk: person.department_id for person in people}
     return {(departments[staff_id], day) for staff_id, day in keys if staff_id in departments}
 
@@ -354,6 +397,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             )
             if not claimed:
                 break
+            _begin(cursor)
             keys = {(staff_id, day) for _pk, staff_id, day in claimed}
             batch_departments = _recompute_people(cursor, keys)
             DayLedger.objects.filter(pk__in=[pk for pk, _s, _d in claimed]).update(dirty=False)
@@ -363,6 +407,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
     full_days = sorted(set(days))
     if full_days:
         with transaction.atomic(), connection.cursor() as cursor:
+            _begin(cursor)
             keys = set(DayLedger.objects.filter(day__in=full_days).values_list("staff_id", "day"))
             _recompute_people(cursor, keys)
             all_departments = {
@@ -379,10 +424,14 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
 
 
 def summaries_rebuild(
-    *, start: datetime.date | None = None, end: datetime.date | None = None
+    *,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    chunk_days: int = REBUILD_CHUNK_DAYS,
 ) -> dict[str, int]:
     """Repair: recompute every person-day and department-day in the range from the raw
-    logs (all of history by default), month by month, and clear the dirty marks."""
+    logs (all of history by default), ``chunk_days`` per transaction, and clear the
+    dirty marks. Each chunk reads its logs once; rows that are right stay unwritten."""
     bounds = TimeLog.objects.aggregate(first=Min("day"), last=Max("day"))
     start = start or bounds["first"]
     end = end or bounds["last"]
@@ -393,36 +442,18 @@ def summaries_rebuild(
     )
     everyone = list(StaffProfile.objects.only("pk", "department_id"))
     person_days = department_days = 0
-    month_start = start
-    while month_start <= end:
-        next_month = (month_start.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-        month_end = min(end, next_month - datetime.timedelta(days=1))
+    first = start
+    while first <= end:
+        last = min(end, first + datetime.timedelta(days=max(1, chunk_days) - 1))
         with transaction.atomic(), connection.cursor() as cursor:
-            _temp_table(cursor, KEYS)
-            cursor.execute(
-                f"""
-                INSERT INTO {KEYS} (staff_id, day)
-                SELECT staff_id, day FROM {TimeLog._meta.db_table}
-                WHERE day BETWEEN %(first)s AND %(last)s
-                UNION
-                SELECT staff_id, day FROM {DayLedger._meta.db_table}
-                WHERE day BETWEEN %(first)s AND %(last)s
-                """,  # noqa: S608 - table names from the models, values bound
-                {"first": month_start, "last": month_end},
-            )
-            person_days += cursor.rowcount
-            _analyze(cursor, KEYS)
-            _fill_budgets(cursor, everyone, month_start, month_end)
-            _upsert_people_from_keys(cursor, month_start, month_end)
-            days = [
-                month_start + datetime.timedelta(days=n)
-                for n in range((month_end - month_start).days + 1)
-            ]
+            _begin(cursor)
+            _fill_budgets(cursor, everyone, first, last)
+            _upsert_people(cursor, first, last, every_key=True)
+            person_days += PersonDaySummary.objects.filter(day__gte=first, day__lte=last).count()
+            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
             department_days += _upsert_departments(
                 cursor, {(d, day) for d in departments for day in days}
             )
-            DayLedger.objects.filter(day__gte=month_start, day__lte=month_end, dirty=True).update(
-                dirty=False
-            )
-        month_start = next_month
+            DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
+        first = last + datetime.timedelta(days=1)
     return {"person_days": person_days, "department_days": department_days}
