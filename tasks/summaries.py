@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -27,7 +28,7 @@ from tasks.models import (
 )
 from tasks.selectors import budget_segments
 
-BATCH = 500
+BULK_BATCH = 500  # rows per INSERT when Django writes many
 PERSON_FIELDS = [
     "department",
     "budget_minutes",
@@ -281,7 +282,7 @@ def _lock_departments(keys: set[tuple[int, datetime.date]]) -> None:
     DepartmentDaySummary.objects.bulk_create(
         [DepartmentDaySummary(department_id=d, day=day) for d, day in ordered],
         ignore_conflicts=True,
-        batch_size=BATCH,
+        batch_size=BULK_BATCH,
     )
     list(
         DepartmentDaySummary.objects.select_for_update()
@@ -393,7 +394,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
                 DayLedger.objects.select_for_update(skip_locked=True)
                 .filter(dirty=True)
                 .order_by("day", "staff_id")
-                .values_list("pk", "staff_id", "day")[:BATCH]
+                .values_list("pk", "staff_id", "day")[: max(1, settings.ALLHANDS_ROLLUP_BATCH)]
             )
             if not claimed:
                 break

@@ -28,7 +28,7 @@ from tasks.models import (
     PersonDaySummary,
     TimeLog,
 )
-from tasks.summaries import BATCH, summaries_rebuild
+from tasks.summaries import summaries_rebuild
 from tests.celery_worker import running_worker
 from tests.factories import DepartmentFactory, StaffProfileFactory, UserFactory
 from tests.reliability.summaries import summary_tables
@@ -44,6 +44,13 @@ FIRST_DAY = datetime.date(2026, 3, 2)
 DAYS = [FIRST_DAY + datetime.timedelta(days=n) for n in range(6)]
 WAIT_SECONDS = 120
 STATUSES = [TimeLog.Status.APPROVED, TimeLog.Status.SUBMITTED, TimeLog.Status.REJECTED]
+BATCH = 500  # dirty person-days per transaction, in the workers started here
+
+
+@pytest.fixture(autouse=True)
+def rollup_batch(monkeypatch):
+    """The workers inherit the environment."""
+    monkeypatch.setenv("ALLHANDS_ROLLUP_BATCH", str(BATCH))
 
 
 def wait_for(condition, what: str, worker=None) -> None:
