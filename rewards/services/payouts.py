@@ -24,7 +24,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -33,6 +34,7 @@ import audit.services
 from departments.models import Department, StaffProfile
 from rewards import permissions
 from rewards.models import (
+    MONEY,
     Collection,
     CreditShare,
     Lead,
@@ -530,10 +532,24 @@ def statements_calculate(
         statement.calculated_run = run
         statement.updated_at = now
         result[statement.staff_id] = statement
-    Statement.objects.bulk_update(
-        kept,
-        ["total", "status", "recommended_by", "recommended_at", "calculated_run", "updated_at"],
-        batch_size=1000,
+    # One statement for the batch: the totals are summed by the database from the lines
+    # just written (Django's bulk_update would build a CASE per row, slowly).
+    Statement.objects.filter(pk__in=[statement.pk for statement in kept]).update(
+        total=Coalesce(
+            Subquery(
+                RewardLine.objects.filter(statement=OuterRef("pk"))
+                .values("statement")
+                .annotate(sum=Sum("amount"))
+                .values("sum")
+            ),
+            ZERO,
+            output_field=DecimalField(**MONEY),
+        ),
+        status=Statement.Status.DRAFT,
+        recommended_by=None,
+        recommended_at=None,
+        calculated_run=run,
+        updated_at=now,
     )
     for previous, subjects in sorted(moved.items()):
         record_changes(
