@@ -38,6 +38,7 @@ from tasks.models import (
     DepartmentDaySummary,
     MarketingTask,
     PersonDaySummary,
+    PersonMonthSummary,
     StateChange,
     TaskAssignment,
     TimeLog,
@@ -971,6 +972,34 @@ def _reward_cost(statements, rng: DateRange) -> Decimal:
     )
 
 
+def _people_by_month(trend: DateRange, people_days) -> dict[datetime.date, int]:
+    """Eligible people who logged, per month of ``trend``, from the person-month
+    summaries (a year of person-days would be millions of rows). A last month cut short
+    by the range is counted from its days, unless it ends today or later: no log is
+    ever for a future day, so then the whole month is the same."""
+    last = trend.months()[-1]
+    whole_last = last.end >= month_bounds(last.end)[1] or last.end >= timezone.localdate()
+    people = dict(
+        PersonMonthSummary.objects.filter(
+            _eligible_staff(),
+            days_logged__gt=0,
+            month__gte=trend.start,
+            month__lte=trend.end if whole_last else last.start - datetime.timedelta(days=1),
+        )
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    if not whole_last:
+        people[last.start] = (
+            people_days.filter(day__gte=last.start, day__lte=last.end)
+            .values("staff_id")
+            .distinct()
+            .count()
+        )
+    return people
+
+
 def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     """Participation, hours by department and category, revenue from staff-introduced
     leads, reward cost and its return, and twelve-month trends (ten queries)."""
@@ -1097,14 +1126,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     )
 
     trend = rng.trend_months()
-    trend_people = {
-        _as_date(month): n
-        for month, n in people_days.filter(day__gte=trend.start, day__lte=trend.end)
-        .annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(n=Count("staff_id", distinct=True))
-        .values_list("month", "n")
-    }
+    trend_people = _people_by_month(trend, people_days)
     trend_minutes = {
         _as_date(row["month"]): row
         for row in DepartmentDaySummary.objects.filter(day__gte=trend.start, day__lte=trend.end)

@@ -272,6 +272,10 @@ class TimeLog(models.Model):
             models.Index(fields=["staff", "day"]),
             models.Index(fields=["status", "day"]),
             models.Index(fields=["day"], name="time_log_day"),
+            # The approval queues: a supervisor's few waiting entries among millions.
+            models.Index(
+                fields=["staff", "day"], name="time_log_waiting", condition=Q(status="submitted")
+            ),
             models.Index(fields=["task"]),
             models.Index(
                 fields=["staff", "decided_by"],
@@ -401,6 +405,32 @@ class PersonDaySummary(models.Model):
     @property
     def logged_minutes(self) -> int:
         return self.submitted_minutes + self.approved_minutes
+
+
+class PersonMonthSummary(models.Model):
+    """One person's calendar month, summed from their person-days by the same rollup:
+    the organisation's twelve-month trend counts people from these rather than from a
+    year of days."""
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile", on_delete=models.CASCADE, related_name="month_summaries"
+    )
+    month = models.DateField(help_text="The month's first day.")
+    days_logged = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person-month summary")
+        verbose_name_plural = _("person-month summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "month"], name="person_month_summary_unique"),
+        ]
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.month:%Y-%m}"
 
 
 class DepartmentDaySummary(models.Model):

@@ -18,7 +18,7 @@ from tasks.selectors import (
     group_by_person_and_day,
 )
 
-QUEUE_LIMIT = 500
+QUEUE_LIMIT = 100  # entries on one page: a screenful to decide, and a fast page
 
 
 @dataclass(frozen=True)

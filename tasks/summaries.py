@@ -24,6 +24,7 @@ from tasks.models import (
     DayLedger,
     DepartmentDaySummary,
     PersonDaySummary,
+    PersonMonthSummary,
     TimeLog,
 )
 from tasks.selectors import budget_segments
@@ -59,6 +60,7 @@ DEPARTMENT_FIELDS = [
 KEYS = "allhands_summary_keys"
 DEPARTMENT_KEYS = "allhands_summary_department_keys"
 BUDGETS = "allhands_summary_budgets"
+MONTHS = "allhands_summary_months"
 # A rebuild's transaction covers this many days: a year of 10,000 people is one read of
 # the logs (each chunk costs a pass over its keys, so fewer is faster; the price is a
 # longer transaction, which only a repair takes).
@@ -66,6 +68,7 @@ REBUILD_CHUNK_DAYS = 366
 TEMP_TABLES = {
     KEYS: "staff_id integer NOT NULL, day date NOT NULL",
     DEPARTMENT_KEYS: "department_id integer NOT NULL, day date NOT NULL",
+    MONTHS: "month date NOT NULL, first_day date NOT NULL, last_day date NOT NULL",
     BUDGETS: "staff_id integer NOT NULL, first_day date NOT NULL, "
     "last_day date NOT NULL, minutes integer NOT NULL",
 }
@@ -125,9 +128,16 @@ def _fill_budgets(
 
 
 def _store(
-    cursor, *, select: str, params: dict, table: str, keys: list[str], values: list[str]
+    cursor,
+    *,
+    select: str,
+    params: dict,
+    table: str,
+    keys: list[str],
+    values: list[str],
+    period: str = "day",
 ) -> None:
-    """Write the rows ``select`` computes (all with a ``day`` in first..last) into
+    """Write the rows ``select`` computes (all with a ``period`` in first..last) into
     ``table``: update the rows whose figures changed, insert the missing ones, leave the
     rest alone — ``computed_at`` is when a row last changed. A repair over correct
     summaries thus costs about one read of the logs.
@@ -137,7 +147,7 @@ def _store(
     columns = [*keys, *assigned]
     if connection.vendor == "postgresql":
         match = " AND ".join(
-            [f"t.{key} = r.{key}" for key in keys] + ["t.day BETWEEN %(first)s AND %(last)s"]
+            [f"t.{key} = r.{key}" for key in keys] + [f"t.{period} BETWEEN %(first)s AND %(last)s"]
         )
         changed = " OR ".join(f"t.{value} <> r.{value}" for value in values)
         statement = f"""
@@ -259,6 +269,50 @@ def _upsert_people(cursor, first: datetime.date, last: datetime.date, *, every_k
     )
     if connection.vendor == "postgresql":
         cursor.execute("SET LOCAL enable_hashagg = on")
+
+
+def _month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _upsert_months(cursor, months: set[datetime.date], *, staff_from_keys: bool) -> None:
+    """Recompute the person-months of these months (first days) from the person-days:
+    for everyone, or for the people in the keys table only."""
+    if not months:
+        return
+    _fill(cursor, MONTHS, [(m, m, _month_end(m)) for m in sorted(months)])
+    people = f"AND s.staff_id IN (SELECT staff_id FROM {KEYS})" if staff_from_keys else ""  # noqa: S608
+    select = f"""
+        SELECT s.staff_id, m.month,
+            SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
+                AS days_logged,
+            SUM(s.submitted_minutes) AS submitted_minutes,
+            SUM(s.approved_minutes) AS approved_minutes,
+            %(now)s AS computed_at
+        FROM {PersonDaySummary._meta.db_table} s
+        JOIN {MONTHS} m ON s.day BETWEEN m.first_day AND m.last_day
+        WHERE s.day BETWEEN %(first_day)s AND %(last_day)s {people}
+        GROUP BY s.staff_id, m.month
+    """  # noqa: S608 - table names from the models, values bound
+    _store(
+        cursor,
+        select=select,
+        params={
+            "first": min(months),
+            "last": max(months),
+            "first_day": min(months),
+            "last_day": _month_end(max(months)),
+            "now": timezone.now(),
+        },
+        table=PersonMonthSummary._meta.db_table,
+        keys=["staff_id", "month"],
+        values=["days_logged", "submitted_minutes", "approved_minutes"],
+        period="month",
+    )
 
 
 def _eligible_people(department_ids: Iterable[int] | None = None) -> list[StaffProfile]:
@@ -401,6 +455,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             _begin(cursor)
             keys = {(staff_id, day) for _pk, staff_id, day in claimed}
             batch_departments = _recompute_people(cursor, keys)
+            _upsert_months(cursor, {_month_start(day) for _s, day in keys}, staff_from_keys=True)
             DayLedger.objects.filter(pk__in=[pk for pk, _s, _d in claimed]).update(dirty=False)
             _upsert_departments(cursor, batch_departments)
             department_keys |= batch_departments
@@ -411,6 +466,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             _begin(cursor)
             keys = set(DayLedger.objects.filter(day__in=full_days).values_list("staff_id", "day"))
             _recompute_people(cursor, keys)
+            _upsert_months(cursor, {_month_start(day) for _s, day in keys}, staff_from_keys=True)
             all_departments = {
                 (department_id, day)
                 for department_id in Department.objects.filter(
@@ -451,6 +507,11 @@ def summaries_rebuild(
             _fill_budgets(cursor, everyone, first, last)
             _upsert_people(cursor, first, last, every_key=True)
             person_days += PersonDaySummary.objects.filter(day__gte=first, day__lte=last).count()
+            months, month = set(), _month_start(first)
+            while month <= last:
+                months.add(month)
+                month = _month_start(_month_end(month) + datetime.timedelta(days=1))
+            _upsert_months(cursor, months, staff_from_keys=False)
             days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
             department_days += _upsert_departments(
                 cursor, {(d, day) for d in departments for day in days}

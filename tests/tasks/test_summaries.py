@@ -8,7 +8,14 @@ from django.db.models import Sum
 
 from departments.models import StaffProfile
 from tasks import services
-from tasks.models import AssistCategory, DayLedger, DepartmentDaySummary, PersonDaySummary, TimeLog
+from tasks.models import (
+    AssistCategory,
+    DayLedger,
+    DepartmentDaySummary,
+    PersonDaySummary,
+    PersonMonthSummary,
+    TimeLog,
+)
 from tasks.summaries import summaries_rebuild, summaries_rollup
 from tests.factories import StaffProfileFactory, UserFactory
 
@@ -129,6 +136,34 @@ def test_running_twice_gives_the_same_figures_as_once(org, frozen):
     once = _snapshot()
     summaries_rollup(days=[TODAY - datetime.timedelta(days=1)])
     assert _snapshot() == once
+
+
+def _months():
+    return sorted(
+        PersonMonthSummary.objects.values_list(
+            "staff_id", "month", "days_logged", "submitted_minutes", "approved_minutes"
+        )
+    )
+
+
+def test_person_months_follow_the_person_days(org, frozen):
+    february = datetime.date(2026, 2, 27)
+    first = _log(org.staff_profile, TODAY - datetime.timedelta(days=1), 30)
+    _log(org.staff_profile, TODAY - datetime.timedelta(days=2), 45)
+    with time_machine.travel(datetime.datetime(2026, 2, 27, 10, 0, tzinfo=datetime.UTC)):
+        _log(org.staff_profile, february, 60)
+    summaries_rollup()
+    services.time_logs_approve(actor=org.supervisor, log_ids=[first.pk])
+    summaries_rollup()
+    staff = org.staff_profile.pk
+    assert _months() == [
+        (staff, datetime.date(2026, 2, 1), 1, 60, 0),
+        (staff, datetime.date(2026, 3, 1), 2, 45, 30),
+    ]
+    rolled_up = _months()
+    PersonMonthSummary.objects.all().delete()
+    summaries_rebuild()
+    assert _months() == rolled_up
 
 
 def test_rebuild_reproduces_the_rollup(org, frozen):
