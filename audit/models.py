@@ -54,6 +54,7 @@ class AuditEntry(models.Model):
             "period_calculation_requested",
             _("Payout calculation requested"),
         )
+        PERIOD_APPROVED = "period_approved", _("Payout period approved")
         PERIOD_PAID = "period_paid", _("Payout period marked paid")
         ADJUSTMENT_ADDED = "adjustment_added", _("Reward adjustment added")
         PAYOUT_EXPORTED = "payout_exported", _("Payout export")

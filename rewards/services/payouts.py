@@ -882,6 +882,12 @@ def approve_period_when_complete(*, period: PayoutPeriod, actor) -> bool:
     period.approved_at = timezone.now()
     period.approved_by = actor
     period.save(update_fields=["status", "approved_at", "approved_by"])
+    audit.services.record(
+        action="period_approved",
+        obj=period,
+        actor=actor,
+        summary=gettext_noop("all statements approved"),
+    )
     return True
 
 

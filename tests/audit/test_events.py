@@ -242,6 +242,17 @@ class TestSignOffAndPayouts:
         approved = only(A.STATEMENT_APPROVED)
         assert (approved.actor, approved.object_id) == (org.supervisor, str(mine.pk))
 
+    def test_the_period_approved_by_its_last_statement_is_recorded(
+        self, org, mine, march, as_request
+    ):
+        signoff.statements_recommend(actor=org.lead, statement_ids=[mine.pk])
+        assert not entries(A.PERIOD_APPROVED)
+        with as_request(org.supervisor, "192.0.2.4"):
+            signoff.statements_approve(actor=org.supervisor, statement_ids=[mine.pk])
+        entry = only(A.PERIOD_APPROVED)
+        assert (entry.actor, entry.object_id) == (org.supervisor, str(march.pk))
+        assert PayoutPeriod.objects.get(pk=march.pk).status == PayoutPeriod.Status.APPROVED
+
     def test_a_calculation_request_is_recorded(self, org, march, as_request):
         with as_request(org.finance):
             run = payouts.payout_period_request_calculation(actor=org.finance, period=march)
