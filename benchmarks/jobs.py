@@ -166,47 +166,60 @@ def _rollup_day() -> datetime.date:
 
 
 def measure(*, period, log_path: Path, log=print) -> dict:
-    """``{"jobs": {name: {...}}, "worker_peak_mb": MB}``."""
+    """``{"jobs": {name: {...}}, "worker_peak_mb": MB}``. A job that fails is reported
+    with its error (and fails its targets); the run goes on with the next one."""
     from tasks.models import DayLedger
 
     jobs: dict[str, dict] = {}
     worker = Worker.start(log_path=log_path)
+
+    def timed(name: str, floor: float, job: str, *args) -> None:
+        try:
+            seconds, result = worker.run(job, *args)
+        except Exception as error:  # reported, and the next job runs
+            message = f"{error.__class__.__name__}: {error}"
+            log(f"    {name} failed: {message}")
+            jobs[name] = {**_job(None, floor, None), "error": message}
+        else:
+            jobs[name] = _job(seconds, floor, result)
+
     try:
         # Roll up whatever earlier work left dirty, so the timed run does one day only.
-        worker.run("tasks.rollup_summaries", [])
+        timed("settle", 0.0, "tasks.rollup_summaries", [])
+        jobs.pop("settle")
         day = _rollup_day()
+        rollup_floor = floor_seconds(ROLLUP_FLOOR, [day])
         person_days = DayLedger.objects.filter(day=day).update(dirty=True)
         log(f"  rollup of {day} ({person_days:,} person-days marked dirty) ...")
-        seconds, result = worker.run("tasks.rollup_summaries", [])
-        rollup_floor = floor_seconds(ROLLUP_FLOOR, [day])
-        jobs["rollup_one_day"] = _job(seconds, rollup_floor, result)
+        timed("rollup_one_day", rollup_floor, "tasks.rollup_summaries", [])
         # The nightly schedule's form: nothing dirty, the day recomputed in full.
         log(f"  rollup of {day} in full (the nightly job) ...")
-        seconds, result = worker.run("tasks.rollup_summaries", [day.isoformat()])
-        jobs["rollup_day_in_full"] = _job(seconds, rollup_floor, result)
+        timed("rollup_day_in_full", rollup_floor, "tasks.rollup_summaries", [day.isoformat()])
 
         log("  full summary rebuild ...")
-        seconds, result = worker.run("tasks.rebuild_summaries")
-        jobs["rebuild_all"] = _job(seconds, floor_seconds(REBUILD_FLOOR, []), result)
+        timed("rebuild_all", floor_seconds(REBUILD_FLOOR, []), "tasks.rebuild_summaries")
 
         # A calculated period may be calculated again: the same run number recomputes
         # every statement (see rewards.services.payouts.payout_period_calculate).
         period.refresh_from_db()
         log(f"  payout calculation of {period.start_date:%Y-%m} ...")
-        seconds, result = worker.run(
-            "rewards.calculate_payout_period", period.pk, period.calculation_run
-        )
         floor = floor_seconds(PAYOUT_FLOOR, [period.start_date, period.end_date, period.end_date])
-        jobs["payout_month"] = _job(seconds, floor, result)
+        timed(
+            "payout_month",
+            floor,
+            "rewards.calculate_payout_period",
+            period.pk,
+            period.calculation_run,
+        )
         peak = worker.peak_mb()
     finally:
         worker.stop()
     return {"jobs": jobs, "worker_peak_mb": peak}
 
 
-def _job(seconds: float, floor: float, result: object) -> dict:
+def _job(seconds: float | None, floor: float, result: object) -> dict:
     return {
-        "seconds": round(seconds, 3),
+        "seconds": None if seconds is None else round(seconds, 3),
         "floor_seconds": round(floor, 3),
         "ratio": report.ratio(seconds, floor),
         "result": result,

@@ -244,6 +244,9 @@ def render(results: Mapping) -> str:
                 ],
             )
         )
+        parts.extend(
+            f"job {name} failed: {job['error']}" for name, job in jobs.items() if job.get("error")
+        )
     if "worker_peak_mb" in results:
         parts.append(
             f"worker peak memory: {results['worker_peak_mb']:,.1f} MB  "
