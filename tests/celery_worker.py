@@ -59,6 +59,17 @@ class LiveWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_contains(self, text: str, timeout: float = 10) -> bool:
+        """Whether ``text`` shows up in the log within ``timeout`` seconds: the worker
+        stores a job's result before it logs the job's success, so a result can be
+        back before the line is written."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
 
 def test_database_url() -> str:
     """A DATABASE_URL for the database this test run uses (the ``test_…`` one)."""

@@ -44,7 +44,9 @@ def test_a_real_worker_answers_from_the_test_database(live_celery_worker):  # no
     result = live_celery_worker.send(JOB)
 
     assert result.get(timeout=30, disable_sync_subtasks=False) == 4
-    assert f"Task {JOB}[{result.id}] succeeded" in live_celery_worker.log()
+    assert live_celery_worker.log_contains(f"Task {JOB}[{result.id}] succeeded"), (
+        live_celery_worker.log()
+    )
 
     # A second job sees what was committed since: the worker reads the live data.
     StaffProfileFactory(department=department)
