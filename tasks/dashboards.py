@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import TruncDate, TruncMonth
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -39,6 +39,7 @@ from tasks.models import (
     MarketingTask,
     PersonDaySummary,
     PersonMonthSummary,
+    PersonWeekSummary,
     StateChange,
     TaskAssignment,
     TimeLog,
@@ -972,6 +973,14 @@ def _reward_cost(statements, rng: DateRange) -> Decimal:
     )
 
 
+def _whole_months(rng: DateRange) -> bool:
+    """Whether the range's days with logs are whole calendar months: it starts on a
+    first and ends on a last day — or today or later, as no log is for a future day."""
+    return rng.start.day == 1 and (
+        rng.end == month_bounds(rng.end)[1] or rng.end >= timezone.localdate()
+    )
+
+
 def _people_by_month(trend: DateRange, people_days) -> dict[datetime.date, int]:
     """Eligible people who logged, per month of ``trend``, from the person-month
     summaries (a year of person-days would be millions of rows). A last month cut short
@@ -1014,9 +1023,14 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         .values_list("department_id", "n")
     )
     people_days = PersonDaySummary.objects.filter(_logged(), _eligible_staff())
+    if _whole_months(rng):
+        took_part = PersonMonthSummary.objects.filter(
+            _eligible_staff(), days_logged__gt=0, month__gte=rng.start, month__lte=rng.end
+        )
+    else:
+        took_part = people_days.filter(day__gte=rng.start, day__lte=rng.end)
     participants = dict(
-        people_days.filter(day__gte=rng.start, day__lte=rng.end)
-        .values("staff__department_id")
+        took_part.values("staff__department_id")
         .annotate(n=Count("staff_id", distinct=True))
         .values_list("staff__department_id", "n")
     )
@@ -1092,23 +1106,18 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         )
     )
 
+    mondays = [week_bounds(week.start)[0] for week in rng.weeks()]
     by_week = dict(
-        people_days.filter(day__gte=rng.start, day__lte=rng.end)
-        .annotate(week=TruncWeek("day"))
+        PersonWeekSummary.objects.filter(
+            _eligible_staff(), days_logged__gt=0, week__gte=mondays[0], week__lte=mondays[-1]
+        )
         .values("week")
-        .annotate(n=Count("staff_id", distinct=True))
+        .annotate(n=Count("pk"))
         .values_list("week", "n")
     )
-    by_week = {_as_date(key): value for key, value in by_week.items()}
     week_rows = [
-        Row(
-            [
-                week.start,
-                by_week.get(week_bounds(week.start)[0], 0),
-                percent(by_week.get(week_bounds(week.start)[0], 0), eligible_total),
-            ]
-        )
-        for week in rng.weeks()
+        Row([monday, by_week.get(monday, 0), percent(by_week.get(monday, 0), eligible_total)])
+        for monday in mondays
     ]
     dashboard.add(
         Table(
@@ -1120,7 +1129,10 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
                 Column(_("Participation"), "percent"),
             ],
             rows=week_rows,
-            caption=_("Share of today's eligible people who logged time in each week."),
+            caption=_(
+                "Share of today's eligible people who logged time in each week, Monday to "
+                "Sunday (the first and last week may reach outside the range)."
+            ),
             scroll=True,
         )
     )

@@ -433,6 +433,31 @@ class PersonMonthSummary(models.Model):
         return f"{self.staff_id} {self.month:%Y-%m}"
 
 
+class PersonWeekSummary(models.Model):
+    """One person's Monday-to-Sunday week, summed from their person-days like the
+    month: the organisation's participation by week."""
+
+    staff = models.ForeignKey(
+        "departments.StaffProfile", on_delete=models.CASCADE, related_name="week_summaries"
+    )
+    week = models.DateField(help_text="The week's Monday.")
+    days_logged = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person-week summary")
+        verbose_name_plural = _("person-week summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "week"], name="person_week_summary_unique"),
+        ]
+        indexes = [models.Index(fields=["week"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.week}"
+
+
 class DepartmentDaySummary(models.Model):
     """One department's day: eligible people, who logged, minutes by state."""
 

@@ -25,6 +25,7 @@ from tasks.models import (
     DepartmentDaySummary,
     PersonDaySummary,
     PersonMonthSummary,
+    PersonWeekSummary,
     TimeLog,
 )
 from tasks.selectors import budget_segments
@@ -60,7 +61,7 @@ DEPARTMENT_FIELDS = [
 KEYS = "allhands_summary_keys"
 DEPARTMENT_KEYS = "allhands_summary_department_keys"
 BUDGETS = "allhands_summary_budgets"
-MONTHS = "allhands_summary_months"
+SPANS_TABLE = "allhands_summary_spans"
 # A rebuild's transaction covers this many days: a year of 10,000 people is one read of
 # the logs (each chunk costs a pass over its keys, so fewer is faster; the price is a
 # longer transaction, which only a repair takes).
@@ -68,7 +69,7 @@ REBUILD_CHUNK_DAYS = 366
 TEMP_TABLES = {
     KEYS: "staff_id integer NOT NULL, day date NOT NULL",
     DEPARTMENT_KEYS: "department_id integer NOT NULL, day date NOT NULL",
-    MONTHS: "month date NOT NULL, first_day date NOT NULL, last_day date NOT NULL",
+    SPANS_TABLE: "span date NOT NULL, first_day date NOT NULL, last_day date NOT NULL",
     BUDGETS: "staff_id integer NOT NULL, first_day date NOT NULL, "
     "last_day date NOT NULL, minutes integer NOT NULL",
 }
@@ -279,40 +280,57 @@ def _month_end(month: datetime.date) -> datetime.date:
     return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
-def _upsert_months(cursor, months: set[datetime.date], *, staff_from_keys: bool) -> None:
-    """Recompute the person-months of these months (first days) from the person-days:
-    for everyone, or for the people in the keys table only."""
-    if not months:
+def _week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _week_end(week: datetime.date) -> datetime.date:
+    return week + datetime.timedelta(days=6)
+
+
+# Person-spans summed from person-days: (model, its span column, first day of a span, last).
+SPANS = [
+    (PersonMonthSummary, "month", _month_start, _month_end),
+    (PersonWeekSummary, "week", _week_start, _week_end),
+]
+
+
+def _upsert_spans(cursor, days: set[datetime.date], *, staff_from_keys: bool) -> None:
+    """Recompute the person-months and person-weeks that contain these days, from the
+    person-days: for everyone, or for the people in the keys table only."""
+    if not days:
         return
-    _fill(cursor, MONTHS, [(m, m, _month_end(m)) for m in sorted(months)])
     people = f"AND s.staff_id IN (SELECT staff_id FROM {KEYS})" if staff_from_keys else ""  # noqa: S608
-    select = f"""
-        SELECT s.staff_id, m.month,
-            SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
-                AS days_logged,
-            SUM(s.submitted_minutes) AS submitted_minutes,
-            SUM(s.approved_minutes) AS approved_minutes,
-            %(now)s AS computed_at
-        FROM {PersonDaySummary._meta.db_table} s
-        JOIN {MONTHS} m ON s.day BETWEEN m.first_day AND m.last_day
-        WHERE s.day BETWEEN %(first_day)s AND %(last_day)s {people}
-        GROUP BY s.staff_id, m.month
-    """  # noqa: S608 - table names from the models, values bound
-    _store(
-        cursor,
-        select=select,
-        params={
-            "first": min(months),
-            "last": max(months),
-            "first_day": min(months),
-            "last_day": _month_end(max(months)),
-            "now": timezone.now(),
-        },
-        table=PersonMonthSummary._meta.db_table,
-        keys=["staff_id", "month"],
-        values=["days_logged", "submitted_minutes", "approved_minutes"],
-        period="month",
-    )
+    for model, column, start_of, end_of in SPANS:
+        spans = sorted({start_of(day) for day in days})
+        _fill(cursor, SPANS_TABLE, [(span, span, end_of(span)) for span in spans])
+        select = f"""
+            SELECT s.staff_id, m.span AS {column},
+                SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
+                    AS days_logged,
+                SUM(s.submitted_minutes) AS submitted_minutes,
+                SUM(s.approved_minutes) AS approved_minutes,
+                %(now)s AS computed_at
+            FROM {PersonDaySummary._meta.db_table} s
+            JOIN {SPANS_TABLE} m ON s.day BETWEEN m.first_day AND m.last_day
+            WHERE s.day BETWEEN %(first_day)s AND %(last_day)s {people}
+            GROUP BY s.staff_id, m.span
+        """  # noqa: S608 - table names from the models, values bound
+        _store(
+            cursor,
+            select=select,
+            params={
+                "first": spans[0],
+                "last": spans[-1],
+                "first_day": spans[0],
+                "last_day": end_of(spans[-1]),
+                "now": timezone.now(),
+            },
+            table=model._meta.db_table,
+            keys=["staff_id", column],
+            values=["days_logged", "submitted_minutes", "approved_minutes"],
+            period=column,
+        )
 
 
 def _eligible_people(department_ids: Iterable[int] | None = None) -> list[StaffProfile]:
@@ -455,7 +473,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             _begin(cursor)
             keys = {(staff_id, day) for _pk, staff_id, day in claimed}
             batch_departments = _recompute_people(cursor, keys)
-            _upsert_months(cursor, {_month_start(day) for _s, day in keys}, staff_from_keys=True)
+            _upsert_spans(cursor, {day for _s, day in keys}, staff_from_keys=True)
             DayLedger.objects.filter(pk__in=[pk for pk, _s, _d in claimed]).update(dirty=False)
             _upsert_departments(cursor, batch_departments)
             department_keys |= batch_departments
@@ -466,7 +484,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             _begin(cursor)
             keys = set(DayLedger.objects.filter(day__in=full_days).values_list("staff_id", "day"))
             _recompute_people(cursor, keys)
-            _upsert_months(cursor, {_month_start(day) for _s, day in keys}, staff_from_keys=True)
+            _upsert_spans(cursor, {day for _s, day in keys}, staff_from_keys=True)
             all_departments = {
                 (department_id, day)
                 for department_id in Department.objects.filter(
@@ -507,12 +525,8 @@ def summaries_rebuild(
             _fill_budgets(cursor, everyone, first, last)
             _upsert_people(cursor, first, last, every_key=True)
             person_days += PersonDaySummary.objects.filter(day__gte=first, day__lte=last).count()
-            months, month = set(), _month_start(first)
-            while month <= last:
-                months.add(month)
-                month = _month_start(_month_end(month) + datetime.timedelta(days=1))
-            _upsert_months(cursor, months, staff_from_keys=False)
             days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+            _upsert_spans(cursor, set(days), staff_from_keys=False)
             department_days += _upsert_departments(
                 cursor, {(d, day) for d in departments for day in days}
             )

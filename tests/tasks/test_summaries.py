@@ -14,6 +14,7 @@ from tasks.models import (
     DepartmentDaySummary,
     PersonDaySummary,
     PersonMonthSummary,
+    PersonWeekSummary,
     TimeLog,
 )
 from tasks.summaries import summaries_rebuild, summaries_rollup
@@ -160,10 +161,19 @@ def test_person_months_follow_the_person_days(org, frozen):
         (staff, datetime.date(2026, 2, 1), 1, 60, 0),
         (staff, datetime.date(2026, 3, 1), 2, 45, 30),
     ]
+    # 2026-03-10 and 11 are in the week of Monday 9 March; 27 February in that of the 23rd.
+    assert sorted(
+        PersonWeekSummary.objects.values_list("week", "days_logged", "approved_minutes")
+    ) == [(datetime.date(2026, 2, 23), 1, 0), (datetime.date(2026, 3, 9), 2, 30)]
     rolled_up = _months()
+    weeks = sorted(PersonWeekSummary.objects.values_list("staff_id", "week", "days_logged"))
     PersonMonthSummary.objects.all().delete()
+    PersonWeekSummary.objects.all().delete()
     summaries_rebuild()
     assert _months() == rolled_up
+    assert sorted(PersonWeekSummary.objects.values_list("staff_id", "week", "days_logged")) == (
+        weeks
+    )
 
 
 def test_rebuild_reproduces_the_rollup(org, frozen):
