@@ -206,12 +206,14 @@ if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = DATA_DIR / "celery" / "broker"
     _processed_dir = DATA_DIR / "celery" / "processed"
     _results_dir = DATA_DIR / "celery" / "results"
-    for _folder in (_broker_dir, _processed_dir, _results_dir):
+    _control_dir = DATA_DIR / "celery" / "control"  # fanout exchanges (worker control)
+    for _folder in (_broker_dir, _processed_dir, _results_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or f"file://{_results_dir}"
