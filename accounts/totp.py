@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from departments.roles import roles_for
+from departments.roles import TWO_FACTOR_ATTR, forget_roles, roles_for
 
 # Whether the logged-in user has a confirmed device, asked once per session (and set again
 # when this session turns it on or off), so that ordinary pages make no extra query.
@@ -43,9 +43,15 @@ def remember_device(request, *, present: bool) -> None:
 
 
 def required_for(user) -> bool:
-    """Whether one of the user's roles is listed in ALLHANDS_REQUIRE_2FA_FOR_ROLES."""
-    required = set(settings.ALLHANDS_REQUIRE_2FA_FOR_ROLES)
-    return bool(required and required & roles_for(user))
+    """Whether one of the user's roles requires two-factor authentication: by an
+    admin's requirement (``TwoFactorRequirement``, read with the roles, no extra query)
+    or by ``ALLHANDS_REQUIRE_2FA_FOR_ROLES``."""
+    roles = roles_for(user)
+    if not hasattr(user, TWO_FACTOR_ATTR):  # roles cached without it: read both again
+        forget_roles(user)
+        roles = roles_for(user)
+    required = set(settings.ALLHANDS_REQUIRE_2FA_FOR_ROLES) | getattr(user, TWO_FACTOR_ATTR)
+    return bool(required & roles)
 
 
 def secret_base32(device: TOTPDevice) -> str:

@@ -5,8 +5,9 @@ without a request, and ``ALLHANDS_SESSION_ABSOLUTE_TIMEOUT`` seconds after login
 the activity, and says so on the login page.
 
 ``TwoFactorMiddleware`` sends a user who has two-factor authentication but whose session is
-not verified yet to the code page, and a user whose role requires it
-(``ALLHANDS_REQUIRE_2FA_FOR_ROLES``) but who has no device to the setup page.
+not verified yet to the code page, and a user whose role requires it (an admin's
+``TwoFactorRequirement`` or ``ALLHANDS_REQUIRE_2FA_FOR_ROLES``) but who has no device to
+the setup page.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ FINANCE_GROUP = "finance"
 ADMIN_GROUP = "admin"
 
 _CACHE_ATTR = "_allhands_roles"
+TWO_FACTOR_ATTR = "_allhands_two_factor_roles"
 
 
 class Role(TextChoices):
@@ -43,6 +44,7 @@ def roles_for(user) -> frozenset[str]:
     from django.contrib.auth.models import Group
     from django.db.models import Exists, OuterRef
 
+    from accounts.models import TwoFactorRequirement
     from departments.models import Delegation, StaffProfile
 
     roles: set[str] = set()
@@ -68,10 +70,27 @@ def roles_for(user) -> frozenset[str]:
             ),
             in_finance=Exists(Group.objects.filter(user=OuterRef("pk"), name=FINANCE_GROUP)),
             in_admin=Exists(Group.objects.filter(user=OuterRef("pk"), name=ADMIN_GROUP)),
+            # The roles admins require two-factor authentication for, read in the
+            # same query (see accounts.totp.required_for).
+            **{
+                f"two_factor_{role}": Exists(TwoFactorRequirement.objects.filter(role=role))
+                for role in Role.values
+            },
         )
-        .values("supervises", "holds_delegation", "in_finance", "in_admin")
+        .values(
+            "supervises",
+            "holds_delegation",
+            "in_finance",
+            "in_admin",
+            *(f"two_factor_{role}" for role in Role.values),
+        )
         .first()
     ) or {}
+    setattr(
+        user,
+        TWO_FACTOR_ATTR,
+        frozenset(role for role in Role.values if flags.get(f"two_factor_{role}")),
+    )
     if flags.get("supervises") or flags.get("holds_delegation"):
         roles.add(Role.LINE_SUPERVISOR)
     if flags.get("in_finance"):
@@ -101,8 +120,9 @@ def get_profile(user):
 
 
 def forget_roles(user) -> None:
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, TWO_FACTOR_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def has_role(user, role: str) -> bool:

@@ -3,10 +3,14 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TwoFactorRequirement
+from audit.models import AuditEntry
 from tests.security.conftest import code_for, wrong_code_for
 
 SETUP = reverse("accounts:two_factor")
@@ -265,6 +269,48 @@ class TestRequiredForRoles:
 
         with pytest.raises(SystemCheckError, match=r"accounts\.E001"):
             call_command("check")
+
+
+class TestRequiredByAnAdmin:
+    """Admins require two-factor for a role in the admin; no deployment change needed."""
+
+    ADD = reverse("admin:accounts_twofactorrequirement_add")
+
+    def test_an_admin_requires_it_for_finance_and_can_lift_it(self, org, login, today):
+        admin = login(org.admin)
+        assert admin.post(self.ADD, {"role": "finance"}).status_code == 302
+        requirement = TwoFactorRequirement.objects.get()
+        assert (requirement.role, requirement.created_by) == ("finance", org.admin)
+        assert AuditEntry.objects.filter(
+            action=AuditEntry.Action.ADMIN_ADDED, actor=org.admin
+        ).exists()
+
+        finance = login(org.finance)
+        response = finance.get(reverse("departments:org_chart"))
+        assert response.status_code == 302
+        assert response.url.startswith(SETUP)
+        assert login(org.staff).get(reverse("departments:org_chart")).status_code == 200
+
+        delete = reverse("admin:accounts_twofactorrequirement_delete", args=[requirement.pk])
+        assert admin.post(delete, {"post": "yes"}).status_code == 302
+        assert finance.get(reverse("departments:org_chart")).status_code == 200
+
+    def test_others_cannot_require_it(self, org, login, today):
+        for user in (org.finance, org.supervisor, org.staff):
+            response = login(user).post(self.ADD, {"role": "staff"})
+            assert response.status_code == 302
+            assert response.url.startswith(reverse("admin:login"))
+        assert not TwoFactorRequirement.objects.exists()
+
+    def test_the_requirement_is_read_with_the_roles(
+        self, org, login, today, django_assert_num_queries
+    ):
+        client = login(org.staff)
+        with CaptureQueriesContext(connection) as without:
+            assert client.get(reverse("departments:org_chart")).status_code == 200
+        TwoFactorRequirement.objects.create(role="line_supervisor")
+        with django_assert_num_queries(len(without)):
+            assert client.get(reverse("departments:org_chart")).status_code == 200
 
 
 @pytest.mark.urls("tests.security.api_urls")
