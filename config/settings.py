@@ -253,7 +253,7 @@ ALLHANDS_EDIT_WINDOW_DAYS = env.int("ALLHANDS_EDIT_WINDOW_DAYS", default=7)
 # People the payout calculation writes per transaction (see rewards.services.payouts).
 ALLHANDS_PAYOUT_BATCH = env.int("ALLHANDS_PAYOUT_BATCH", default=250)
 # Dirty person-days the summary rollup recomputes per transaction (tasks.summaries).
-ALLHANDS_ROLLUP_BATCH = env.int("ALLHANDS_ROLLUP_BATCH", default=2500)
+ALLHANDS_ROLLUP_BATCH = env.int("ALLHANDS_ROLLUP_BATCH", default=5000)
 ALLHANDS_SITE_URL = env.str("ALLHANDS_SITE_URL", default="http://127.0.0.1:8000")
 ALLHANDS_IMPORT_MAX_ROWS = env.int("ALLHANDS_IMPORT_MAX_ROWS", default=20000)
 
