@@ -114,6 +114,17 @@ def active_delegators_for(*, user, day: datetime.date) -> list[int]:
     )
 
 
+def supervised_by(*, user, day: datetime.date, field: str = "line_supervisor") -> Q:
+    """A filter on ``field`` (a path to a line-supervisor key) for the people whose
+    approvals ``user`` holds on ``day``: their own reports and those of supervisors who
+    delegated to them. The delegations are read inside the filtered query, not by one of
+    their own."""
+    delegators = Delegation.objects.filter(
+        delegate=user, start_date__lte=day, end_date__gte=day
+    ).values("delegator_id")
+    return Q(**{f"{field}_id": user.pk}) | Q(**{f"{field}_id__in": delegators})
+
+
 def approver_ids_for(*, staff: StaffProfile, day: datetime.date) -> set[int]:
     """Who may approve this person's records on ``day``: the line supervisor and their
     active delegates. Nobody approves their own records."""

@@ -10,4 +10,7 @@ def navigation_counts(request):
         return {}
     from tasks.selectors import pending_approval_count
 
+    known = getattr(request, "nav_pending_count", None)  # counted by the view already
+    if known is not None:
+        return {"nav_pending_count": known}
     return {"nav_pending_count": pending_approval_count(user=user, day=timezone.localdate())}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from departments.models import BudgetRule, Department, StaffProfile
-from departments.selectors import _resolve, active_delegators_for
+from departments.selectors import _resolve, supervised_by
 from tasks.models import (
     AssistCategory,
     BudgetExtension,
@@ -270,11 +270,10 @@ def assignable_people() -> QuerySet[StaffProfile]:
 def approvable_logs(*, user, day: datetime.date) -> QuerySet[TimeLog]:
     """Submitted logs ``user`` may approve on ``day``: their reports' and those of
     supervisors who delegated to them, never their own."""
-    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
     return (
         TimeLog.objects.filter(
+            supervised_by(user=user, day=day, field="staff__line_supervisor"),
             status=TimeLog.Status.SUBMITTED,
-            staff__line_supervisor_id__in=supervisors,
         )
         .exclude(staff__user_id=user.pk)
         .select_related("staff", "staff__user", "staff__department", "category", "task")
@@ -283,10 +282,10 @@ def approvable_logs(*, user, day: datetime.date) -> QuerySet[TimeLog]:
 
 
 def pending_approval_count(*, user, day: datetime.date) -> int:
-    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
     return (
         TimeLog.objects.filter(
-            status=TimeLog.Status.SUBMITTED, staff__line_supervisor_id__in=supervisors
+            supervised_by(user=user, day=day, field="staff__line_supervisor"),
+            status=TimeLog.Status.SUBMITTED,
         )
         .exclude(staff__user_id=user.pk)
         .count()
@@ -294,10 +293,10 @@ def pending_approval_count(*, user, day: datetime.date) -> int:
 
 
 def pending_extensions(*, user, day: datetime.date) -> QuerySet[BudgetExtension]:
-    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
     return (
         BudgetExtension.objects.filter(
-            status=BudgetExtension.Status.REQUESTED, staff__line_supervisor_id__in=supervisors
+            supervised_by(user=user, day=day, field="staff__line_supervisor"),
+            status=BudgetExtension.Status.REQUESTED,
         )
         .exclude(staff__user_id=user.pk)
         .select_related("staff", "staff__user")

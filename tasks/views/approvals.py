@@ -90,6 +90,9 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
                 reverse("tasks:approval_queue") + _querystring(request, QueueFilterForm.FIELDS)
             )
     queue = selectors_approvals.approval_queue(user=request.user, day=today, **filters.values())
+    if not filters.is_filtered:
+        # The unfiltered queue counts what the navigation badge counts.
+        request.nav_pending_count = queue.entries
     selected = set(getattr(decision, "cleaned_data", {}).get("logs") or [])
     for queue_day in queue.days:
         queue_day.checked = bool(selected) and all(log.pk in selected for log in queue_day.logs)
