@@ -227,7 +227,7 @@ class TestStatementDetail:
             response = client.get(detail(statement))
         assert len(response.context["rows"]) == 30
         assert sum(len(row.inquiries) for row in response.context["rows"]) == 30
-        assert len(thirty) == len(one) == 9
+        assert len(thirty) == len(one) == 8
 
 
 # --------------------------------------------------------------------------- inquiries
@@ -677,7 +677,7 @@ class TestApproveQueue:
         with CaptureQueriesContext(connection) as thirty:
             response = client.get(APPROVE)
         assert len(response.context["rows"]) == 30
-        assert len(thirty) == len(one) == 8
+        assert len(thirty) == len(one) == 7
 
 
 # --------------------------------------------------------------------------- role models
