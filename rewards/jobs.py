@@ -19,9 +19,15 @@ def calculate_payout_period(period_id: int, run: int | None = None) -> dict:
 
 @shared_task(name="rewards.close_due_periods")
 def close_due_periods() -> list[int]:
+    """Close and calculate finished months, and send the "statements ready" notices an
+    outage kept from going out."""
     from django.conf import settings
 
-    return payouts.payout_periods_close_due(grace_days=settings.ALLHANDS_LOGGING_GRACE_DAYS)
+    from rewards.notifications import notify_missed_statements_ready
+
+    closed = payouts.payout_periods_close_due(grace_days=settings.ALLHANDS_LOGGING_GRACE_DAYS)
+    notify_missed_statements_ready()
+    return closed
 
 
 @shared_task(name="rewards.notify_statements_ready")

@@ -48,3 +48,21 @@ def notify_statements_ready(*, period_id: int) -> int:
 
 def _is_lead_of_any(user, period: PayoutPeriod) -> bool:
     return Statement.objects.filter(period=period, staff__marketing_lead=user).exists()
+
+
+def notify_missed_statements_ready() -> int:
+    """Catch up on the notice of every calculated period whose statements wait: a notice
+    that could not be queued (broker down) goes out now; one already sent is not sent
+    again (``send_once``). Run by the daily period job."""
+    sent = 0
+    for period_id in (
+        PayoutPeriod.objects.filter(
+            status=PayoutPeriod.Status.CALCULATED,
+            calculation_state=PayoutPeriod.CalculationState.DONE,
+            statements__status=Statement.Status.DRAFT,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    ):
+        sent += notify_statements_ready(period_id=period_id)
+    return sent
