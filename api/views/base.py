@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
+
+from api.views import examples as ex
 
 # Ids in paths: up to 18 digits, below the largest key the databases hold (longer: 404).
 ID_PATTERN = r"[0-9]{1,18}"
@@ -38,3 +41,28 @@ class ApiViewMixin:
             serializer_class(instance, context=self.get_serializer_context(), **kwargs).data,
             status=code,
         )
+
+
+def action_schema(
+    operation_id: str,
+    summary: str,
+    *,
+    name: str,
+    sample: dict,
+    serializer,
+    state: str,
+    request_serializer=None,
+    example=None,
+):
+    """The schema of an action that moves one object (a lead, a task, a statement) and
+    answers with it: ``sample`` shown in its new ``state``, after ``example`` if any."""
+    examples = [ex.response(name, {**sample, "status": state})]
+    if example is not None:
+        examples.insert(0, example)
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        request=request_serializer,
+        responses=serializer,
+        examples=examples,
+    )

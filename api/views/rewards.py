@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from api import filters, selectors, serializers
 from api.permissions import CanManagePeriods
 from api.views import examples as ex
-from api.views.base import ID_PATTERN, ApiViewMixin
+from api.views.base import ID_PATTERN, ApiViewMixin, action_schema
 from departments.roles import get_profile
 from rewards import permissions
 from rewards.models import Lead, PayoutPeriod, RewardLine, Statement
@@ -37,15 +37,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _lead_action(operation_id, summary, request_serializer=None, example=None, state="qualified"):
-    examples = [ex.response("Lead", {**ex.LEAD, "status": state})]
-    if example is not None:
-        examples.insert(0, example)
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        request=request_serializer,
-        responses=serializers.LeadSerializer,
-        examples=examples,
+    return action_schema(
+        operation_id,
+        summary,
+        name="Lead",
+        sample=ex.LEAD,
+        serializer=serializers.LeadSerializer,
+        state=state,
+        request_serializer=request_serializer,
+        example=example,
     )
 
 
@@ -267,15 +267,15 @@ class RewardViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def _statement_action(operation_id, summary, request_serializer=None, example=None, state="draft"):
-    examples = [ex.response("Statement", {**ex.STATEMENT, "status": state})]
-    if example is not None:
-        examples.insert(0, example)
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        request=request_serializer,
-        responses=serializers.StatementSerializer,
-        examples=examples,
+    return action_schema(
+        operation_id,
+        summary,
+        name="Statement",
+        sample=ex.STATEMENT,
+        serializer=serializers.StatementSerializer,
+        state=state,
+        request_serializer=request_serializer,
+        example=example,
     )
 
 

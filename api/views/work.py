@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from api import filters, selectors, serializers
 from api.views import examples as ex
-from api.views.base import ID_PATTERN, ApiViewMixin
+from api.views.base import ID_PATTERN, ApiViewMixin, action_schema
 from departments.roles import get_profile
 from tasks import permissions, services
 from tasks.models import BudgetExtension, MarketingTask, TaskAssignment, TimeLog
@@ -296,18 +296,16 @@ class ExtensionViewSet(
 # --------------------------------------------------------------------------- tasks
 
 
-def _task_action(
-    operation_id: str, summary: str, request_serializer=None, example=None, state="in_progress"
-):
-    examples = [ex.response("Task", {**ex.TASK, "status": state})]
-    if example is not None:
-        examples.insert(0, example)
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        request=request_serializer,
-        responses=serializers.TaskSerializer,
-        examples=examples,
+def _task_action(operation_id, summary, request_serializer=None, example=None, state="in_progress"):
+    return action_schema(
+        operation_id,
+        summary,
+        name="Task",
+        sample=ex.TASK,
+        serializer=serializers.TaskSerializer,
+        state=state,
+        request_serializer=request_serializer,
+        example=example,
     )
 
 
