@@ -248,7 +248,10 @@ class ScaleSeed:
 
     def run(self) -> dict[str, int]:
         if StaffProfile.objects.exists():
-            raise RuntimeError("seed_scale fills an empty organisation; this one has people.")
+            raise RuntimeError(
+                "seed_scale fills an empty organisation and this database already has "
+                "people: point DATABASE_URL at a new, migrated database."
+            )
         with transaction.atomic():
             replica = self.loader.postgres and self._skip_row_triggers()
             self.seed_organisation()

@@ -987,7 +987,7 @@ def _people_by_month(trend: DateRange, people_days) -> dict[datetime.date, int]:
     by the range is counted from its days, unless it ends today or later: no log is
     ever for a future day, so then the whole month is the same."""
     last = trend.months()[-1]
-    whole_last = last.end >= month_bounds(last.end)[1] or last.end >= timezone.localdate()
+    whole_last = _whole_months(last)
     people = dict(
         PersonMonthSummary.objects.filter(
             _eligible_staff(),

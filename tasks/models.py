@@ -407,19 +407,27 @@ class PersonDaySummary(models.Model):
         return self.submitted_minutes + self.approved_minutes
 
 
-class PersonMonthSummary(models.Model):
-    """One person's calendar month, summed from their person-days by the same rollup:
-    the organisation's twelve-month trend counts people from these rather than from a
-    year of days."""
+class PersonSpanSummary(models.Model):
+    """A person's figures over a span of days (a month, a week), summed from their
+    person-days by the same rollup."""
+
+    days_logged = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PersonMonthSummary(PersonSpanSummary):
+    """One person's calendar month: the organisation's twelve-month trend counts people
+    from these rather than from a year of days."""
 
     staff = models.ForeignKey(
         "departments.StaffProfile", on_delete=models.CASCADE, related_name="month_summaries"
     )
     month = models.DateField(help_text="The month's first day.")
-    days_logged = models.PositiveIntegerField(default=0)
-    submitted_minutes = models.PositiveIntegerField(default=0)
-    approved_minutes = models.PositiveIntegerField(default=0)
-    computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("person-month summary")
@@ -433,18 +441,13 @@ class PersonMonthSummary(models.Model):
         return f"{self.staff_id} {self.month:%Y-%m}"
 
 
-class PersonWeekSummary(models.Model):
-    """One person's Monday-to-Sunday week, summed from their person-days like the
-    month: the organisation's participation by week."""
+class PersonWeekSummary(PersonSpanSummary):
+    """One person's Monday-to-Sunday week: the organisation's participation by week."""
 
     staff = models.ForeignKey(
         "departments.StaffProfile", on_delete=models.CASCADE, related_name="week_summaries"
     )
     week = models.DateField(help_text="The week's Monday.")
-    days_logged = models.PositiveIntegerField(default=0)
-    submitted_minutes = models.PositiveIntegerField(default=0)
-    approved_minutes = models.PositiveIntegerField(default=0)
-    computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("person-week summary")
