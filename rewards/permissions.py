@@ -146,14 +146,13 @@ def get_statement_for_user(user, pk: int):
 
     from rewards.models import Statement
 
-    statement = (
-        Statement.objects.select_related(
+    try:
+        statement = Statement.objects.select_related(
             "staff", "staff__user", "staff__department", "period", "approved_by", "recommended_by"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if statement is None or not can_view_statement(user, statement):
+        ).get(pk=pk)
+    except Statement.DoesNotExist:
+        raise Http404 from None
+    if not can_view_statement(user, statement):
         raise Http404
     return statement
 

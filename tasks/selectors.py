@@ -37,7 +37,7 @@ def budgets_for_people_and_days(
     people, days = list(people), sorted(set(days))
     if not people or not days:
         return {}
-    parents = dict(Department.objects.values_list("id", "parent_id"))
+    parents = dict(Department.objects.order_by().values_list("id", "parent_id"))
 
     def chain_of(department_id):
         chain, current = [], department_id
@@ -78,7 +78,7 @@ def budget_segments(
     people = list(people)
     if not people or end < start:
         return []
-    parents = dict(Department.objects.values_list("id", "parent_id"))
+    parents = dict(Department.objects.order_by().values_list("id", "parent_id"))
     rules = list(
         BudgetRule.objects.filter(effective_from__lte=end).only(
             "id", "staff_id", "department_id", "daily_minutes", "effective_from"

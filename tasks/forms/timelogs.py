@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from departments.forms import ShortListChoiceField
 from tasks import selectors
 from tasks.models import MAX_LOG_MINUTES, MAX_TEXT, MarketingTask
 
@@ -62,12 +63,12 @@ class TimeLogForm(forms.Form):
     minutes = _minutes_field(
         _("Minutes"), _("15-minute steps or free: any whole number of minutes.")
     )
-    category = forms.ModelChoiceField(
+    category = ShortListChoiceField(
         label=_("Category"),
         queryset=selectors.active_categories(),
         empty_label=_("Choose a category"),
     )
-    task = forms.ModelChoiceField(
+    task = ShortListChoiceField(
         label=_("Task"),
         queryset=MarketingTask.objects.none(),
         required=False,
@@ -100,13 +101,12 @@ class TimeLogForm(forms.Form):
         self.fields["day"].widget.attrs["max"] = today.isoformat()
         self.fields["category"].label_from_instance = lambda category: category.label
         # Tasks still open for this person, plus the one an entry already points at.
-        open_ids = selectors.open_tasks_for(user=user).values("pk")
-        condition = Q(pk__in=open_ids)
+        tasks = selectors.open_tasks_for(user=user)
         if current_task_id is not None:
-            condition |= Q(pk=current_task_id)
-        self.fields["task"].queryset = MarketingTask.objects.filter(condition).order_by(
-            "due_date", "pk"
-        )
+            tasks = MarketingTask.objects.filter(
+                Q(pk__in=tasks.values("pk")) | Q(pk=current_task_id)
+            ).order_by("due_date", "pk")
+        self.fields["task"].queryset = tasks
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
