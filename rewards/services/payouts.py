@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import io
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,6 +39,7 @@ from rewards.models import (
     MONEY,
     Collection,
     CreditShare,
+    Inquiry,
     Lead,
     PayoutPeriod,
     RewardLine,
@@ -190,6 +193,17 @@ def _rules(kind: str) -> list[RewardRule]:
     )
 
 
+def _rule_spans(
+    rules: list[RewardRule], start: datetime.date, end: datetime.date
+) -> list[tuple[datetime.date, datetime.date]]:
+    """``start``..``end`` cut where a rule takes effect, as (first, last) day pairs: the
+    same rule is in force on every day of a span."""
+    cuts = sorted({rule.effective_from for rule in rules if start < rule.effective_from <= end})
+    firsts = [start, *cuts]
+    lasts = [cut - datetime.timedelta(days=1) for cut in cuts] + [end]
+    return list(zip(firsts, lasts, strict=True))
+
+
 @dataclass
 class LineDraft:
     source: str
@@ -214,7 +228,10 @@ def support_lines(
     completed_tasks: list[tuple[int, str, datetime.date]],
     rules: list[RewardRule],
 ) -> list[LineDraft]:
-    """Lines for approved support time and completed tasks, with the monthly cap."""
+    """Lines for approved support time and completed tasks, with the monthly cap.
+
+    ``minutes_by_day`` may also hold the minutes of a span of days with one rule in force
+    under the span's first day (see ``_rule_spans``): the lines are the same."""
     lines: list[LineDraft] = []
     minutes_by_rule: dict[int, int] = defaultdict(int)
     rule_by_id = {rule.pk: rule for rule in rules}
@@ -338,27 +355,40 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
     support_rules = _rules(RewardRule.Kind.SUPPORT)
     revenue_rules = _rules(RewardRule.Kind.DIRECT_REVENUE)
 
-    minutes: dict[int, dict[datetime.date, int]] = defaultdict(dict)
-    for row in (
+    # Summed per span of days with one rule in force (usually the whole month), not per
+    # day: the rule of a span's first day is the rule of each of its days.
+    spans = _rule_spans(support_rules, period.start_date, period.end_date)
+    minutes: dict[int, dict[datetime.date, int]] = {}
+    for staff_id, *totals in (
         TimeLog.objects.filter(
             day__gte=period.start_date,
             day__lte=period.end_date,
             status=TimeLog.Status.APPROVED,
             category__reward_class=AssistCategory.RewardClass.SUPPORT,
         )
-        .values("staff_id", "day")
-        .annotate(total=Sum("minutes"))
+        .values("staff_id")
+        .annotate(
+            **{
+                f"span_{index}": Sum("minutes", filter=Q(day__gte=first, day__lte=last))
+                for index, (first, last) in enumerate(spans)
+            }
+        )
+        .order_by()
+        .values_list("staff_id", *(f"span_{index}" for index in range(len(spans))))
     ):
-        minutes[row["staff_id"]][row["day"]] = row["total"]
+        minutes[staff_id] = {
+            first: total
+            for (first, _last), total in zip(spans, totals, strict=True)
+            if total is not None
+        }
 
-    staff_by_user = dict(StaffProfile.objects.values_list("user_id", "pk"))
     tz = timezone.get_current_timezone()
     start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
     end_moment = start_moment + datetime.timedelta(
         days=(period.end_date - period.start_date).days + 1
     )
     tasks_done: dict[int, list] = defaultdict(list)
-    for assignee_id, task_id, title, responded_at in (
+    for staff_id, task_id, title, responded_at in (
         TaskAssignment.objects.filter(
             status=TaskAssignment.Status.COMPLETED,
             # Direct-revenue work (introducing business) earns through its lead's
@@ -366,13 +396,12 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
             task__category__reward_class=AssistCategory.RewardClass.SUPPORT,
             responded_at__gte=start_moment,
             responded_at__lt=end_moment,
+            assignee__profile__isnull=False,
         )
-        .values_list("assignee_id", "task_id", "task__title", "responded_at")
+        .values_list("assignee__profile", "task_id", "task__title", "responded_at")
         .order_by("task_id")
     ):
-        staff_id = staff_by_user.get(assignee_id)
-        if staff_id is not None:
-            tasks_done[staff_id].append((task_id, title, _local_day(responded_at)))
+        tasks_done[staff_id].append((task_id, title, _local_day(responded_at)))
 
     for staff_id in set(minutes) | set(tasks_done):
         figures[staff_id].lines.extend(
@@ -461,6 +490,102 @@ def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
     return Statement.objects.select_for_update().get(period=period, staff_id=staff_id)
 
 
+def _commit_without_waiting() -> None:
+    """Let this transaction commit without waiting for its flush to disk (PostgreSQL).
+
+    A batch is redone by the next run if a database crash loses it, as if the worker had
+    been killed; and whatever commits durably later (the period marked calculated, a
+    sign-off that saw these statements) flushes the log up to there, this batch included."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[int, Statement]:
+    """These people's statements in the period, created when missing, locked."""
+    locked = Statement.objects.select_for_update().filter(period=period).order_by("staff_id")
+    statements = {
+        statement.staff_id: statement for statement in locked.filter(staff_id__in=staff_ids)
+    }
+    missing = [staff_id for staff_id in staff_ids if staff_id not in statements]
+    if missing:
+        Statement.objects.bulk_create(
+            [Statement(period=period, staff_id=staff_id) for staff_id in missing],
+            ignore_conflicts=True,
+        )
+        statements.update(
+            (statement.staff_id, statement) for statement in locked.filter(staff_id__in=missing)
+        )
+    return statements
+
+
+def _delete_computed_lines(statement_ids: list[int]) -> None:
+    """The computed lines of these statements, with any inquiry about them, in two
+    statements (the ORM would first load every line to cascade to the inquiries)."""
+    Inquiry.objects.filter(
+        line__statement_id__in=statement_ids, line__source__in=RewardLine.COMPUTED
+    ).delete()
+    quote = connection.ops.quote_name
+    meta = RewardLine._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(meta.db_table)} "  # noqa: S608 - names from the model
+            f"WHERE {quote(meta.get_field('statement').column)} "
+            f"IN ({', '.join(['%s'] * len(statement_ids))}) "
+            f"AND {quote(meta.get_field('source').column)} "
+            f"IN ({', '.join(['%s'] * len(RewardLine.COMPUTED))})",
+            [*statement_ids, *RewardLine.COMPUTED],
+        )
+
+
+COPY_NULL = "\\N"
+
+
+def _copy_text(value: str) -> str:
+    """``value`` as a field of PostgreSQL's COPY text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _insert_lines(rows: list[tuple[int, LineDraft]]) -> None:
+    """Computed lines as (statement id, draft); with COPY on PostgreSQL (Django's
+    bulk_create spends more time preparing each row than the database takes)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        RewardLine.objects.bulk_create(
+            (
+                RewardLine(
+                    statement_id=statement_id,
+                    source=line.source,
+                    amount=line.amount,
+                    explanation=line.explanation,
+                    lead_id=line.lead_id,
+                )
+                for statement_id, line in rows
+            ),
+            batch_size=1000,
+        )
+        return
+    meta = RewardLine._meta
+    names = ["statement", "source", "amount", "explanation", "lead", "reason", "created_at"]
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in names)
+    moment = timezone.now().isoformat()
+    buffer = io.StringIO()
+    buffer.writelines(
+        f"{statement_id}\t{_copy_text(line.source)}\t{line.amount}\t"
+        f"{_copy_text(json.dumps(line.explanation))}\t"
+        f"{COPY_NULL if line.lead_id is None else int(line.lead_id)}\t\t{moment}\n"
+        for statement_id, line in rows
+    )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN", buffer
+        )
+
+
 @transaction.atomic
 def statements_calculate(
     *, period: PayoutPeriod, lines_by_staff: dict[int, list[LineDraft]], run: int
@@ -475,17 +600,9 @@ def statements_calculate(
     period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
     if period.is_frozen or not lines_by_staff:
         return {}
+    _commit_without_waiting()
     staff_ids = sorted(lines_by_staff)
-    Statement.objects.bulk_create(
-        [Statement(period=period, staff_id=staff_id) for staff_id in staff_ids],
-        ignore_conflicts=True,
-    )
-    statements = {
-        statement.staff_id: statement
-        for statement in Statement.objects.select_for_update()
-        .filter(period=period, staff_id__in=staff_ids)
-        .order_by("staff_id")
-    }
+    statements = _statements_for_update(period, staff_ids)
     result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
     open_ones = []
     for staff_id in staff_ids:
@@ -496,36 +613,44 @@ def statements_calculate(
             open_ones.append(statement)
     if not open_ones:
         return result
-    RewardLine.objects.filter(statement__in=open_ones, source__in=RewardLine.COMPUTED).delete()
-    RewardLine.objects.bulk_create(
-        (
-            RewardLine(
-                statement=statement,
-                source=line.source,
-                amount=line.amount,
-                explanation=line.explanation,
-                lead_id=line.lead_id,
-            )
+    open_ids = [statement.pk for statement in open_ones]
+    _delete_computed_lines(open_ids)
+    # What is left are the manual lines: they stay, and count in the total.
+    manual = {
+        statement_id: round_money(total)  # Rounded: SQLite sums decimals as floats.
+        for statement_id, total in RewardLine.objects.filter(statement_id__in=open_ids)
+        .order_by()
+        .values("statement_id")
+        .annotate(total=Sum("amount"))
+        .values_list("statement_id", "total")
+    }
+    _insert_lines(
+        [
+            (statement.pk, line)
             for statement in open_ones
             for line in lines_by_staff[statement.staff_id]
-        ),
-        batch_size=1000,
+        ]
     )
-    remaining = {
-        row["statement_id"]: row
-        for row in RewardLine.objects.filter(statement__in=open_ones)
-        .values("statement_id")
-        .annotate(total=Sum("amount"), count=Count("pk"))
-    }
-    empty = [statement for statement in open_ones if statement.pk not in remaining]
-    Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
-    kept = [statement for statement in open_ones if statement.pk in remaining]
+    empty = [
+        statement
+        for statement in open_ones
+        if statement.pk not in manual and not lines_by_staff[statement.staff_id]
+    ]
+    if empty:
+        Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
+    gone = {statement.pk for statement in empty}
+    kept = [statement for statement in open_ones if statement.pk not in gone]
     moved: dict[str, list[Statement]] = defaultdict(list)
     now = timezone.now()
     for statement in kept:
         if statement.status != Statement.Status.DRAFT:
             moved[statement.status].append(statement)
-        statement.total = round_money(remaining[statement.pk]["total"] or ZERO)
+        statement.total = round_money(
+            sum(
+                (line.amount for line in lines_by_staff[statement.staff_id]),
+                manual.get(statement.pk, ZERO),
+            )
+        )
         statement.status = Statement.Status.DRAFT
         statement.recommended_by = None
         statement.recommended_at = None
@@ -660,11 +785,15 @@ def role_model_candidates_propose(*, period: PayoutPeriod) -> int:
     ):
         sign = -1 if row["kind"] == Collection.Kind.REFUND else 1
         figures[row["lead__introducer_id"]]["revenue"] += sign * row["total"]
-    profiles = dict(
-        StaffProfile.objects.filter(pk__in=list(figures), is_active=True)
+    # Everyone eligible, filtered here: the people with figures would be a list of
+    # thousands of parameters.
+    profiles = {
+        staff_id: department_id
+        for staff_id, department_id in StaffProfile.objects.filter(is_active=True)
         .exclude(department__kind=Department.Kind.MARKETING)
         .values_list("pk", "department_id")
-    )
+        if staff_id in figures
+    }
 
     def score(f):
         return (
