@@ -7,10 +7,12 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from departments.models import StaffProfile
-from tasks.models import AssistCategory, TimeLog
+from departments.selectors import supervised_by
+from tasks.models import AssistCategory, BudgetExtension, TimeLog
 from tasks.selectors import (
     approvable_logs,
     budgets_for_people_and_days,
@@ -86,6 +88,7 @@ class ApprovalQueue:
     minutes: int
     people: int
     limit: int
+    all_entries: int = 0  # waiting whatever the filters: the navigation badge's count
 
     @property
     def truncated(self) -> bool:
@@ -96,10 +99,78 @@ class ApprovalQueue:
         return ",".join(day.ids for day in self.days)
 
 
+@dataclass(frozen=True)
+class QueueChoices:
+    """What the queue is filtered by, read once. The same people and categories name and
+    label the entries shown, so the entries' query joins neither (PostgreSQL took longer
+    to plan that six-table join than to run it)."""
+
+    people: list[StaffProfile]  # whose time the user approves, active or not, by name
+    categories: list[AssistCategory]
+
+    @property
+    def active_people(self) -> list[StaffProfile]:
+        return [person for person in self.people if person.is_active]
+
+
+def queue_choices(*, user, day: datetime.date) -> QueueChoices:
+    """The people whose time ``user`` approves on ``day`` and every category: two queries.
+    People who left stay in the list: entries they submitted before may still wait."""
+    people = (
+        StaffProfile.objects.filter(supervised_by(user=user, day=day))
+        .exclude(user=user)
+        .select_related("user", "department")
+        .order_by("user__first_name", "user__last_name", "user__username", "pk")
+    )
+    return QueueChoices(
+        people=list(people), categories=list(AssistCategory.objects.order_by("order", "name"))
+    )
+
+
+def _with_day_totals(logs: QuerySet[TimeLog]) -> QuerySet[TimeLog]:
+    """Each entry with its day's non-rejected minutes and granted extension minutes, read
+    by index inside the entries' query (after its LIMIT) rather than by queries of their
+    own."""
+
+    def day_sum(queryset):
+        return Coalesce(
+            Subquery(
+                queryset.filter(staff=OuterRef("staff"), day=OuterRef("day"))
+                .order_by()
+                .values("staff")
+                .annotate(total=Sum("minutes"))
+                .values("total")
+            ),
+            0,
+        )
+
+    return logs.annotate(
+        day_counted=day_sum(TimeLog.objects.exclude(status=TimeLog.Status.REJECTED)),
+        day_extended=day_sum(BudgetExtension.objects.filter(status=BudgetExtension.Status.GRANTED)),
+    )
+
+
+def _attach(logs: list[TimeLog], choices: QueueChoices) -> None:
+    """Give each entry its person and category from the choices; a person or category
+    that appeared between the two reads is fetched (a rare race, one query more)."""
+    people = {person.pk: person for person in choices.people}
+    categories = {category.pk: category for category in choices.categories}
+    missing = {log.staff_id for log in logs} - people.keys()
+    if missing:
+        people.update(StaffProfile.objects.select_related("user", "department").in_bulk(missing))
+    missing = {log.category_id for log in logs} - categories.keys()
+    if missing:
+        categories.update(AssistCategory.objects.in_bulk(missing))
+    for log in logs:
+        log.staff = people[log.staff_id]
+        log.category = categories[log.category_id]
+
+
 def approval_queue(
     *,
     user,
     day: datetime.date,
+    choices: QueueChoices | None = None,
     person: StaffProfile | None = None,
     category: AssistCategory | None = None,
     date_from: datetime.date | None = None,
@@ -107,28 +178,46 @@ def approval_queue(
     limit: int = QUEUE_LIMIT,
 ) -> ApprovalQueue:
     """Submitted entries ``user`` may decide on ``day``, filtered, at most ``limit`` of them,
-    grouped by person and day."""
-    logs = approvable_logs(user=user, day=day)
+    grouped by person and day. Four queries besides the choices (read here when not
+    given): the counts, the entries with their days' totals, and the budget rules."""
+    if choices is None:
+        choices = queue_choices(user=user, day=day)
+    waiting = approvable_logs(user=user, day=day)
+    match = Q()
     if person is not None:
-        logs = logs.filter(staff=person)
+        match &= Q(staff=person)
     if category is not None:
-        logs = logs.filter(category=category)
+        match &= Q(category=category)
     if date_from is not None:
-        logs = logs.filter(day__gte=date_from)
+        match &= Q(day__gte=date_from)
     if date_to is not None:
-        logs = logs.filter(day__lte=date_to)
-    summary = logs.order_by().aggregate(
-        entries=Count("pk"), minutes=Sum("minutes"), people=Count("staff", distinct=True)
+        match &= Q(day__lte=date_to)
+    # One pass over everything waiting counts both the filtered entries and, for the
+    # navigation badge, all of them.
+    only = {"filter": match} if match else {}
+    summary = waiting.order_by().aggregate(
+        all_entries=Count("pk"),
+        entries=Count("pk", **only),
+        minutes=Sum("minutes", **only),
+        people=Count("staff", distinct=True, **only),
     )
-    groups = group_by_person_and_day(logs[:limit])
-    figures = day_figures(pairs=[(group.staff, group.day) for group in groups])
+    logs = list(_with_day_totals(waiting.filter(match).select_related("task"))[:limit])
+    _attach(logs, choices)
+    groups = group_by_person_and_day(logs)
+    budgets = budgets_for_people_and_days(
+        people={group.staff.pk: group.staff for group in groups}.values(),
+        days=[group.day for group in groups],
+    )
     return ApprovalQueue(
         days=[
             QueueDay(
                 staff=group.staff,
                 day=group.day,
                 logs=group.logs,
-                figures=figures[(group.staff.pk, group.day)],
+                figures=DayFigures(
+                    cap=budgets[(group.staff.pk, group.day)] + group.logs[0].day_extended,
+                    counted=group.logs[0].day_counted,
+                ),
             )
             for group in groups
         ],
@@ -136,4 +225,5 @@ def approval_queue(
         minutes=summary["minutes"] or 0,
         people=summary["people"] or 0,
         limit=limit,
+        all_entries=summary["all_entries"] or 0,
     )

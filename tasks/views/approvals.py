@@ -56,8 +56,6 @@ def _auto_id(prefix: str, pk: int) -> str:
 def approval_queue(request: HttpRequest) -> HttpResponse:
     if not permissions.can_use_approval_queue(request.user):
         raise PermissionDenied
-    today = timezone.localdate()
-    filters = QueueFilterForm(request.GET, user=request.user, day=today)
     decision = BulkDecisionForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and decision.is_valid():
@@ -89,10 +87,15 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
             return redirect(
                 reverse("tasks:approval_queue") + _querystring(request, QueueFilterForm.FIELDS)
             )
-    queue = selectors_approvals.approval_queue(user=request.user, day=today, **filters.values())
-    if not filters.is_filtered:
-        # The unfiltered queue counts what the navigation badge counts.
-        request.nav_pending_count = queue.entries
+    today = timezone.localdate()
+    choices = selectors_approvals.queue_choices(user=request.user, day=today)
+    filters = QueueFilterForm(
+        request.GET, people=choices.active_people, categories=choices.categories
+    )
+    queue = selectors_approvals.approval_queue(
+        user=request.user, day=today, choices=choices, **filters.values()
+    )
+    request.nav_pending_count = queue.all_entries  # what the navigation badge counts
     selected = set(getattr(decision, "cleaned_data", {}).get("logs") or [])
     for queue_day in queue.days:
         queue_day.checked = bool(selected) and all(log.pk in selected for log in queue_day.logs)

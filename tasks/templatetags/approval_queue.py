@@ -1,0 +1,159 @@
+"""The approval queue's person-days, drawn in Python.
+
+A page holds up to a hundred entries, most often one per person-day. Drawn through a
+template include per day, with a ``{% blocktranslate %}`` and a ``{% url %}`` per entry,
+they took most of the page's time (about 25 ms of 57 at 10,000 people). Django's admin
+draws its change list's rows the same way (``items_for_result``), for the same reason.
+Every text drawn passes through ``escape`` (the standard library's, which Django's own
+``escape`` calls, without its lazy-string wrapper); numbers are drawn as ``int``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from django import template
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+
+register = template.Library()
+
+TEXT_LIMIT = 200  # characters of a description or outcome shown in the queue
+
+DAY = """<section class="card mb-3" aria-labelledby="group-{index}-label">
+  <div class="card-header d-flex flex-wrap justify-content-between align-items-center gap-2">
+    <div class="form-check mb-0">
+      <input class="form-check-input" type="checkbox" name="logs" value="{ids}" \
+id="group-{index}" data-check-all="input[data-group='{index}']"{checked}>
+      <label class="form-check-label" for="group-{index}" id="group-{index}-label">
+        <strong>{name}</strong>
+        <span class="text-body-secondary">· {department} · {weekday}, {date}</span>
+      </label>
+    </div>
+    <div class="small">{waiting} · <span{over_class}>{figures}</span>{over_badge}</div>
+  </div>
+  <div class="table-responsive">
+  <table class="table table-sm align-middle mb-0">
+    {head}
+    <tbody>{rows}</tbody>
+  </table>
+  </div>
+</section>
+"""
+
+ENTRY = (
+    '<tr><td><input class="form-check-input" type="checkbox" name="logs" value="{pk}" '
+    'id="log-{pk}" data-entry data-group="{index}"{checked} aria-label="{label}"></td>'
+    '<td class="text-end">{minutes}</td><td>{category}</td><td>{task}</td>'
+    '<td class="ah-pre">{description}</td><td class="ah-pre">{outcome}</td></tr>\n'
+)
+
+NO_TASK = '<span class="text-body-secondary">—</span>'
+
+
+def _text(text: str) -> str:
+    """Escaped, and shortened the way ``|truncatechars`` shortens (a shorter text as is)."""
+    if len(text) > TEXT_LIMIT:
+        text = Truncator(text).chars(TEXT_LIMIT)
+    return escape(text)
+
+
+class _Page:
+    """What every day of one page shares: the translated words, the column heads, and
+    the task links and dates already drawn."""
+
+    def __init__(self, selected):
+        self.selected = selected
+        self.tick_label = gettext("Tick the entry of %(minutes)s minutes")
+        self.figures = gettext("%(counted)s of %(cap)s minutes that day")
+        self.over_badge = ' <span class="badge text-bg-danger">{}</span>'.format(
+            escape(gettext("over budget"))
+        )
+        self.head = (
+            '<thead><tr><th scope="col"><span class="visually-hidden">{}</span></th>'
+            '<th scope="col" class="text-end">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+            "</tr></thead>"
+        ).format(
+            *map(
+                escape,
+                (
+                    gettext("Tick"),
+                    gettext("Minutes"),
+                    gettext("Category"),
+                    gettext("Task"),
+                    gettext("Description"),
+                    gettext("Outcome"),
+                ),
+            )
+        )
+        self.tasks: dict[int, str] = {}
+        self.dates: dict = {}
+
+    def task(self, log) -> str:
+        if log.task_id is None:
+            return NO_TASK
+        link = self.tasks.get(log.task_id)
+        if link is None:
+            link = self.tasks[log.task_id] = '<a href="{}">{}</a>'.format(
+                escape(reverse("tasks:task_detail", args=[log.task_id])), escape(log.task.title)
+            )
+        return link
+
+    def date(self, day) -> tuple[str, str]:
+        drawn = self.dates.get(day)
+        if drawn is None:
+            drawn = self.dates[day] = (
+                escape(date_format(day, "D")),
+                escape(date_format(day, "DATE_FORMAT")),
+            )
+        return drawn
+
+    def entry(self, log, index: int) -> str:
+        return ENTRY.format(
+            pk=int(log.pk),
+            index=index,
+            checked=" checked" if log.pk in self.selected else "",
+            label=escape(self.tick_label % {"minutes": log.minutes}),
+            minutes=int(log.minutes),
+            category=escape(log.category.label),
+            task=self.task(log),
+            description=_text(log.description),
+            outcome=_text(log.outcome) or "—",
+        )
+
+    def day(self, group, index: int) -> str:
+        weekday, date = self.date(group.day)
+        minutes = group.pending_minutes
+        figures = group.figures
+        return DAY.format(
+            index=index,
+            ids=escape(group.ids),
+            checked=" checked" if group.checked else "",
+            name=escape(group.staff.display_name),
+            department=escape(group.staff.department.name),
+            weekday=weekday,
+            date=date,
+            waiting=escape(
+                ngettext("%(minutes)s minute waiting", "%(minutes)s minutes waiting", minutes)
+                % {"minutes": minutes}
+            ),
+            over_class=' class="text-danger fw-semibold"' if figures.over else "",
+            figures=escape(self.figures % {"counted": figures.counted, "cap": figures.cap}),
+            over_badge=self.over_badge if figures.over else "",
+            head=self.head,
+            rows="".join(self.entry(log, index) for log in group.logs),
+        )
+
+
+@register.simple_tag
+def approval_days(queue, selected) -> SafeString:
+    """Each person-day of ``queue``: a card whose checkbox ticks the whole day, and a table
+    of its entries, each with its own checkbox (ticked when its id is in ``selected``)."""
+    page = _Page(selected)
+    return mark_safe(  # noqa: S308 - every text in it went through escape()
+        "".join(page.day(group, index) for index, group in enumerate(queue.days, start=1))
+    )
