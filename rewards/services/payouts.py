@@ -54,6 +54,9 @@ from tasks.models import AssistCategory, TaskAssignment, TimeLog
 logger = logging.getLogger(__name__)
 
 MAX_ADJUSTMENT = Decimal("1000000.00")
+# What a recalculation replaces: every line the calculation writes, a clawback included
+# (a lead's shortfall is worked out afresh each time). Manual adjustments stay.
+RECALCULATED_SOURCES = (*RewardLine.COMPUTED, RewardLine.Source.CLAWBACK)
 CANDIDATES_PER_DEPARTMENT = 3
 
 
@@ -520,10 +523,10 @@ def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[i
 
 
 def _delete_computed_lines(statement_ids: list[int]) -> None:
-    """The computed lines of these statements, with any inquiry about them, in two
+    """The calculated lines of these statements, with any inquiry about them, in two
     statements (the ORM would first load every line to cascade to the inquiries)."""
     Inquiry.objects.filter(
-        line__statement_id__in=statement_ids, line__source__in=RewardLine.COMPUTED
+        line__statement_id__in=statement_ids, line__source__in=RECALCULATED_SOURCES
     ).delete()
     quote = connection.ops.quote_name
     meta = RewardLine._meta
@@ -533,8 +536,8 @@ def _delete_computed_lines(statement_ids: list[int]) -> None:
             f"WHERE {quote(meta.get_field('statement').column)} "
             f"IN ({', '.join(['%s'] * len(statement_ids))}) "
             f"AND {quote(meta.get_field('source').column)} "
-            f"IN ({', '.join(['%s'] * len(RewardLine.COMPUTED))})",
-            [*statement_ids, *RewardLine.COMPUTED],
+            f"IN ({', '.join(['%s'] * len(RECALCULATED_SOURCES))})",
+            [*statement_ids, *RECALCULATED_SOURCES],
         )
 
 

@@ -1,0 +1,140 @@
+"""Recalculating a period: what is replaced, what stays, and the cost at any size.
+
+Expected amounts are worked out by hand in the comments."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rewards.models import Inquiry, RewardLine, RewardRule, Statement
+from rewards.services import payouts
+from tests.factories import StaffProfileFactory, UserFactory
+from tests.rewards.factories import (
+    CollectionFactory,
+    LeadFactory,
+    RewardRuleFactory,
+    TimeLogFactory,
+    amounts,
+    calculate,
+    month,
+    pay,
+    snapshot,
+    statement_of,
+)
+
+CLAWBACK = RewardLine.Source.CLAWBACK
+
+
+def refund_after_payout(org):
+    """20000.00 collected in March and paid (5 % = 1000.00), 8000.00 refunded in April:
+    12000.00 × 5 % = 600.00, so April claws back 600.00 − 1000.00 = −400.00."""
+    RewardRuleFactory(kind=RewardRule.Kind.DIRECT_REVENUE, percent_of_collected=Decimal("5.00"))
+    lead = LeadFactory(introducer=org.staff_profile)
+    march, april = month(2026, 3), month(2026, 4)
+    CollectionFactory(
+        lead=lead,
+        amount=Decimal("20000.00"),
+        received_on=datetime.date(2026, 3, 1),
+        recorded_by=org.lead,
+    )
+    pay(calculate(march), finance=org.finance)
+    CollectionFactory(
+        lead=lead,
+        amount=Decimal("8000.00"),
+        received_on=datetime.date(2026, 4, 5),
+        recorded_by=org.lead,
+        kind="refund",
+    )
+    return april
+
+
+def test_a_recalculation_replaces_the_clawback_instead_of_adding_another(org):
+    april = calculate(refund_after_payout(org))
+    assert amounts(april, org.staff_profile, CLAWBACK) == [Decimal("-400.00")]
+    first = snapshot(april)
+
+    calculate(april)
+
+    assert amounts(april, org.staff_profile, CLAWBACK) == [Decimal("-400.00")]
+    assert statement_of(april, org.staff_profile).total == Decimal("-400.00")
+    assert snapshot(april) == first
+
+
+def test_an_adjustment_stays_next_to_a_recalculated_clawback(org):
+    april = calculate(refund_after_payout(org))
+    payouts.reward_adjustment_add(
+        actor=org.supervisor,
+        staff=org.staff_profile,
+        period=april,
+        amount=Decimal("50.00"),
+        reason="Late bonus",
+    )
+
+    calculate(april)
+
+    # −400.00 + 50.00 = −350.00
+    assert statement_of(april, org.staff_profile).total == Decimal("-350.00")
+    assert sorted(statement_of(april, org.staff_profile).lines.values_list("source", "amount")) == [
+        ("adjustment", Decimal("50.00")),
+        ("clawback", Decimal("-400.00")),
+    ]
+
+
+def test_an_inquiry_goes_with_the_line_it_was_about(org):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = calculate(month(2026, 3))
+    line = statement_of(march, org.staff_profile).lines.get()
+    Inquiry.objects.create(line=line, raised_by=org.staff, question="Why only one hour?")
+
+    calculate(march)
+
+    assert not Inquiry.objects.exists()
+    assert not RewardLine.objects.filter(pk=line.pk).exists()
+    # 60 min × 30.00 / 60 = 30.00
+    assert statement_of(march, org.staff_profile).total == Decimal("30.00")
+
+
+def people(org, count: int, start: int) -> None:
+    """``count`` people with one approved hour each in March."""
+    for number in range(start, start + count):
+        profile = StaffProfileFactory(
+            user=UserFactory(username=f"person{number}"),
+            department=org.engineering,
+            line_supervisor=org.supervisor,
+        )
+        TimeLogFactory(staff=profile, day=datetime.date(2026, 3, 2 + number % 20), minutes=60)
+
+
+def calculation_queries(period) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        payouts.payout_period_calculate(period_id=period.pk)
+    return len(queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_number_of_queries_depends_on_the_batches_not_on_the_people(org, settings):
+    """A recalculation of 3 people costs what one of 12 costs when they fit in one batch;
+    each further batch adds the same number of queries."""
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    settings.ALLHANDS_PAYOUT_BATCH = 20
+    march = month(2026, 3)
+    people(org, 3, 0)
+    calculate(march)
+    three = calculation_queries(march)
+    people(org, 9, 3)
+    first_of_twelve = calculation_queries(march)  # creates 9 statements
+    assert calculation_queries(march) == three
+    assert first_of_twelve > three
+    people(org, 20, 12)
+    calculation_queries(march)
+    two_batches = calculation_queries(march)
+    people(org, 8, 32)
+    calculation_queries(march)
+    assert calculation_queries(march) == two_batches
+    settings.ALLHANDS_PAYOUT_BATCH = 40
+    assert calculation_queries(march) == three
+    assert Statement.objects.filter(period=march).count() == 40
