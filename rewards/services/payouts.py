@@ -505,8 +505,22 @@ def _commit_without_waiting() -> None:
 
 
 def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[int, Statement]:
-    """These people's statements in the period, created when missing, locked."""
-    locked = Statement.objects.select_for_update().filter(period=period).order_by("staff_id")
+    """These people's statements in the period, created when missing, locked; each with
+    ``manual_total``, the sum of the lines a recalculation keeps (None without any)."""
+    locked = (
+        Statement.objects.select_for_update(of=("self",))
+        .filter(period=period)
+        .annotate(
+            manual_total=Subquery(
+                RewardLine.objects.filter(statement=OuterRef("pk"))
+                .exclude(source__in=RECALCULATED_SOURCES)
+                .values("statement")
+                .annotate(total=Sum("amount"))
+                .values("total")
+            )
+        )
+        .order_by("staff_id")
+    )
     statements = {
         statement.staff_id: statement for statement in locked.filter(staff_id__in=staff_ids)
     }
@@ -522,22 +536,29 @@ def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[i
     return statements
 
 
-def _delete_computed_lines(statement_ids: list[int]) -> None:
-    """The calculated lines of these statements, with any inquiry about them, in two
-    statements (the ORM would first load every line to cascade to the inquiries)."""
-    Inquiry.objects.filter(
-        line__statement_id__in=statement_ids, line__source__in=RECALCULATED_SOURCES
-    ).delete()
+def _delete_calculated_lines(statement_ids: list[int]) -> None:
+    """The lines a recalculation replaces, with any inquiry about them. Written out: the
+    ORM would load every line first to cascade to the inquiries."""
     quote = connection.ops.quote_name
-    meta = RewardLine._meta
+    lines = RewardLine._meta
+    inquiries = Inquiry._meta
+    which = (
+        f"{quote(lines.get_field('statement').column)} "
+        f"IN ({', '.join(['%s'] * len(statement_ids))}) "
+        f"AND {quote(lines.get_field('source').column)} "
+        f"IN ({', '.join(['%s'] * len(RECALCULATED_SOURCES))})"
+    )
+    params = [*statement_ids, *RECALCULATED_SOURCES]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {quote(meta.db_table)} "  # noqa: S608 - names from the model
-            f"WHERE {quote(meta.get_field('statement').column)} "
-            f"IN ({', '.join(['%s'] * len(statement_ids))}) "
-            f"AND {quote(meta.get_field('source').column)} "
-            f"IN ({', '.join(['%s'] * len(RECALCULATED_SOURCES))})",
-            [*statement_ids, *RECALCULATED_SOURCES],
+            f"DELETE FROM {quote(inquiries.db_table)} "  # noqa: S608 - names from the models
+            f"WHERE {quote(inquiries.get_field('line').column)} IN "
+            f"(SELECT {quote(lines.pk.column)} FROM {quote(lines.db_table)} WHERE {which})",
+            params,
+        )
+        cursor.execute(
+            f"DELETE FROM {quote(lines.db_table)} WHERE {which}",  # noqa: S608
+            params,
         )
 
 
@@ -591,11 +612,16 @@ def _insert_lines(rows: list[tuple[int, LineDraft]]) -> None:
 
 @transaction.atomic
 def statements_calculate(
-    *, period: PayoutPeriod, lines_by_staff: dict[int, list[LineDraft]], run: int
+    *,
+    period: PayoutPeriod,
+    lines_by_staff: dict[int, list[LineDraft]],
+    run: int,
+    done: int | None = None,
 ) -> dict[int, Statement | None]:
     """Replace the computed lines of these people's statements, in one transaction and
     a fixed number of queries. Approved and paid statements are kept as they are; a
-    statement left without any line is removed.
+    statement left without any line is removed. ``done``, if given, is recorded as the
+    run's progress in the same transaction.
 
     The period row is locked first: two runs write one batch at a time, the sign-off
     of the last statement (which approves the period) and this write cannot interleave,
@@ -604,6 +630,8 @@ def statements_calculate(
     if period.is_frozen or not lines_by_staff:
         return {}
     _commit_without_waiting()
+    if done is not None:
+        PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(calculation_done=done)
     staff_ids = sorted(lines_by_staff)
     statements = _statements_for_update(period, staff_ids)
     result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
@@ -616,17 +644,7 @@ def statements_calculate(
             open_ones.append(statement)
     if not open_ones:
         return result
-    open_ids = [statement.pk for statement in open_ones]
-    _delete_computed_lines(open_ids)
-    # What is left are the manual lines: they stay, and count in the total.
-    manual = {
-        statement_id: round_money(total)  # Rounded: SQLite sums decimals as floats.
-        for statement_id, total in RewardLine.objects.filter(statement_id__in=open_ids)
-        .order_by()
-        .values("statement_id")
-        .annotate(total=Sum("amount"))
-        .values_list("statement_id", "total")
-    }
+    _delete_calculated_lines([statement.pk for statement in open_ones])
     _insert_lines(
         [
             (statement.pk, line)
@@ -637,7 +655,7 @@ def statements_calculate(
     empty = [
         statement
         for statement in open_ones
-        if statement.pk not in manual and not lines_by_staff[statement.staff_id]
+        if statement.manual_total is None and not lines_by_staff[statement.staff_id]
     ]
     if empty:
         Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
@@ -648,10 +666,12 @@ def statements_calculate(
     for statement in kept:
         if statement.status != Statement.Status.DRAFT:
             moved[statement.status].append(statement)
+        # The manual lines stay and count in the total (rounded: SQLite sums decimals
+        # as floats).
         statement.total = round_money(
             sum(
                 (line.amount for line in lines_by_staff[statement.staff_id]),
-                manual.get(statement.pk, ZERO),
+                round_money(statement.manual_total or ZERO),
             )
         )
         statement.status = Statement.Status.DRAFT
@@ -728,9 +748,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
                 period=period,
                 lines_by_staff={staff_id: figures[staff_id].lines for staff_id in batch},
                 run=run,
-            )
-            PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
-                calculation_done=index + len(batch)
+                done=index + len(batch),
             )
         role_model_candidates_propose(period=period)
     except Exception as error:
