@@ -352,38 +352,59 @@ def lead_due(
     return due, facts
 
 
-def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
-    """Every person's computed lines for the period, from a fixed number of queries."""
+def _gather(
+    period: PayoutPeriod,
+) -> tuple[dict[int, PersonFigures], set[int], dict[int, tuple[int, int]]]:
+    """Every person's computed lines for the period, from a fixed number of queries; and
+    everyone's approved minutes and confirmed outcomes (for the role models)."""
     figures: dict[int, PersonFigures] = defaultdict(PersonFigures)
     support_rules = _rules(RewardRule.Kind.SUPPORT)
     revenue_rules = _rules(RewardRule.Kind.DIRECT_REVENUE)
 
-    # Summed per span of days with one rule in force (usually the whole month), not per
-    # day: the rule of a span's first day is the rule of each of its days.
+    # One pass over the month's approved logs. Support minutes are summed per span of
+    # days with one rule in force (usually the whole month), not per day: the rule of a
+    # span's first day is the rule of each of its days.
     spans = _rule_spans(support_rules, period.start_date, period.end_date)
     minutes: dict[int, dict[datetime.date, int]] = {}
-    for staff_id, *totals in (
+    approved_time: dict[int, tuple[int, int]] = {}
+    for staff_id, total, outcomes, *support in (
         TimeLog.objects.filter(
             day__gte=period.start_date,
             day__lte=period.end_date,
             status=TimeLog.Status.APPROVED,
-            category__reward_class=AssistCategory.RewardClass.SUPPORT,
         )
         .values("staff_id")
         .annotate(
+            total=Sum("minutes"),
+            outcomes=Count("pk", filter=Q(outcome_status="confirmed")),
             **{
-                f"span_{index}": Sum("minutes", filter=Q(day__gte=first, day__lte=last))
+                f"span_{index}": Sum(
+                    "minutes",
+                    filter=Q(
+                        category__reward_class=AssistCategory.RewardClass.SUPPORT,
+                        day__gte=first,
+                        day__lte=last,
+                    ),
+                )
                 for index, (first, last) in enumerate(spans)
-            }
+            },
         )
         .order_by()
-        .values_list("staff_id", *(f"span_{index}" for index in range(len(spans))))
+        .values_list(
+            "staff_id",
+            "total",
+            "outcomes",
+            *(f"span_{index}" for index in range(len(spans))),
+        )
     ):
-        minutes[staff_id] = {
-            first: total
-            for (first, _last), total in zip(spans, totals, strict=True)
-            if total is not None
+        approved_time[staff_id] = (total, outcomes)
+        by_span = {
+            first: span_total
+            for (first, _last), span_total in zip(spans, support, strict=True)
+            if span_total is not None
         }
+        if by_span:
+            minutes[staff_id] = by_span
 
     tz = timezone.get_current_timezone()
     start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
@@ -471,7 +492,7 @@ def _gather(period: PayoutPeriod) -> tuple[dict[int, PersonFigures], set[int]]:
                     },
                 )
             )
-    return figures, set(figures)
+    return figures, set(figures), approved_time
 
 
 # --------------------------------------------------------------------------- calculation
@@ -733,7 +754,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
         calculation_error="",
     )
     try:
-        figures, people = _gather(period)
+        figures, people, approved_time = _gather(period)
         existing = set(Statement.objects.filter(period=period).values_list("staff_id", flat=True))
         everyone = sorted(people | existing)
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
@@ -750,7 +771,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
                 run=run,
                 done=index + len(batch),
             )
-        role_model_candidates_propose(period=period)
+        role_model_candidates_propose(period=period, approved_time=approved_time)
     except Exception as error:
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
             calculation_state=PayoutPeriod.CalculationState.FAILED,
@@ -776,21 +797,31 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
 # --------------------------------------------------------------------------- role models
 
 
-def role_model_candidates_propose(*, period: PayoutPeriod) -> int:
+def role_model_candidates_propose(
+    *, period: PayoutPeriod, approved_time: dict[int, tuple[int, int]] | None = None
+) -> int:
     """Propose up to three candidates per department from the period's figures.
-    Nominated candidates are kept; the rest are replaced."""
+    Nominated candidates are kept; the rest are replaced. ``approved_time``: each
+    person's approved minutes and confirmed outcomes in the period, if already read."""
     figures: dict[int, dict] = defaultdict(
         lambda: {"minutes": 0, "won": 0, "revenue": Decimal("0"), "outcomes": 0}
     )
-    for row in (
-        TimeLog.objects.filter(
-            day__gte=period.start_date, day__lte=period.end_date, status=TimeLog.Status.APPROVED
-        )
-        .values("staff_id")
-        .annotate(total=Sum("minutes"), outcomes=Count("pk", filter=Q(outcome_status="confirmed")))
-    ):
-        figures[row["staff_id"]]["minutes"] = row["total"]
-        figures[row["staff_id"]]["outcomes"] = row["outcomes"]
+    if approved_time is None:
+        approved_time = {
+            row["staff_id"]: (row["total"], row["outcomes"])
+            for row in TimeLog.objects.filter(
+                day__gte=period.start_date,
+                day__lte=period.end_date,
+                status=TimeLog.Status.APPROVED,
+            )
+            .values("staff_id")
+            .annotate(
+                total=Sum("minutes"), outcomes=Count("pk", filter=Q(outcome_status="confirmed"))
+            )
+        }
+    for staff_id, (total, outcomes) in approved_time.items():
+        figures[staff_id]["minutes"] = total
+        figures[staff_id]["outcomes"] = outcomes
     for row in (
         Lead.objects.filter(won_on__gte=period.start_date, won_on__lte=period.end_date)
         .values("introducer_id")
