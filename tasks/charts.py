@@ -10,6 +10,7 @@ chart, which is what screen readers and the CSV download use.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ def _is_integer(values) -> bool:
     return all(isinstance(v, int) or v is None for v in values)
 
 
+def escape(text) -> str:
+    """As ``conditional_escape`` for the plain text a chart writes (never safe markup)."""
+    return html.escape(str(text))
+
+
 def _n(value: float) -> str:
     """A coordinate, short and locale-independent."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
@@ -142,7 +148,7 @@ def _legend(series: Sequence[Series], y: float, extra: Sequence[tuple[str, str]]
                 _short(name, 18),
             )
         )
-    return mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html
+    return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
 
 
 def _legend_height(count: int) -> float:
@@ -173,26 +179,16 @@ def bar_chart(
     for index, (label, value) in enumerate(items):
         y = top + index * row_h
         width = max(float(value or 0) * scale, 0)
+        text = escape(value_label(value))
+        # Plain f-strings with every text escaped: the same markup as format_html at a
+        # fraction of its cost, for a hundred departments or fifty people.
         rows.append(
-            format_html(
-                '<text class="ah-label" x="{}" y="{}" text-anchor="end">{}</text>'
-                '<rect class="ah-mark {}" x="{}" y="{}" width="{}" height="{}">'
-                "<title>{}: {}</title></rect>"
-                '<text class="ah-value" x="{}" y="{}">{}</text>',
-                label_w - 6,
-                _n(y + 14),
-                _short(label),
-                css,
-                label_w,
-                _n(y + 3),
-                _n(width),
-                row_h - 6,
-                label,
-                value_label(value),
-                _n(label_w + width + 4),
-                _n(y + 14),
-                value_label(value),
-            )
+            f'<text class="ah-label" x="{label_w - 6}" y="{_n(y + 14)}" text-anchor="end">'
+            f"{escape(_short(label))}</text>"
+            f'<rect class="ah-mark {escape(css)}" x="{label_w}" y="{_n(y + 3)}" '
+            f'width="{_n(width)}" height="{row_h - 6}"><title>{escape(label)}: {text}</title>'
+            f'</rect><text class="ah-value" x="{_n(label_w + width + 4)}" y="{_n(y + 14)}">'
+            f"{text}</text>"
         )
     height = top + len(items) * row_h + 8
     if marker is not None:
@@ -207,7 +203,7 @@ def bar_chart(
                 marker_label,
             )
         )
-    body = mark_safe("".join(rows))  # noqa: S308 - every part is built by format_html
+    body = mark_safe("".join(rows))  # noqa: S308 - every text in it is escaped
     return _svg(chart_id, title, desc, height, body)
 
 
@@ -285,18 +281,10 @@ def stacked_bars(
             if value <= 0:
                 continue
             parts.append(
-                format_html(
-                    '<rect class="ah-mark {}" x="{}" y="{}" width="{}" height="{}">'
-                    "<title>{} · {}: {}</title></rect>",
-                    s.css,
-                    _n(x),
-                    _n(y_of(base + value)),
-                    _n(bar_w),
-                    _n(value / height_of * plot_h),
-                    label,
-                    s.name,
-                    value_label(s.values[index]),
-                )
+                f'<rect class="ah-mark {escape(s.css)}" x="{_n(x)}" y="{_n(y_of(base + value))}" '
+                f'width="{_n(bar_w)}" height="{_n(value / height_of * plot_h)}">'
+                f"<title>{escape(label)} · {escape(s.name)}: "
+                f"{escape(value_label(s.values[index]))}</title></rect>"
             )
             base += value
     parts += _x_labels(labels, lambda i: left + i * step + step / 2, top + plot_h + 14)
@@ -317,7 +305,7 @@ def stacked_bars(
     legend_y = top + plot_h + bottom
     parts.append(_legend(series, legend_y, [(line.name, "ah-ref")] if line else []))
     height = legend_y + _legend_height(len(series) + (1 if line else 0))
-    body = mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html
+    body = mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
     return _svg(chart_id, title, desc, height, body)
 
 
@@ -365,23 +353,17 @@ def line_chart(
             format_html('<polyline class="ah-line {}" points="{}"></polyline>', s.css, points)
         )
         for index, value in enumerate(s.values):
+            shown = value_label(value) if value is not None else "—"
             parts.append(
-                format_html(
-                    '<circle class="ah-dot {}" cx="{}" cy="{}" r="2.5"><title>{} · {}: {}</title>'
-                    "</circle>",
-                    s.css,
-                    _n(x_of(index)),
-                    _n(y_of(float(value or 0))),
-                    labels[index],
-                    s.name,
-                    value_label(value) if value is not None else "—",
-                )
+                f'<circle class="ah-dot {escape(s.css)}" cx="{_n(x_of(index))}" '
+                f'cy="{_n(y_of(float(value or 0)))}" r="2.5"><title>{escape(labels[index])} · '
+                f"{escape(s.name)}: {escape(shown)}</title></circle>"
             )
     parts += _x_labels(labels, x_of, top + plot_h + 14)
     legend_y = top + plot_h + bottom
     parts.append(_legend(series, legend_y))
     height = legend_y + _legend_height(len(series))
-    body = mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html
+    body = mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
     return _svg(chart_id, title, desc, height, body)
 
 
@@ -426,5 +408,5 @@ def funnel(
             )
         )
     height = top + len(stages) * row_h + 4
-    body = mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html
+    body = mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
     return _svg(chart_id, title, desc, height, body)

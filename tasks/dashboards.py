@@ -16,39 +16,53 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db import connection
+from django.db.models import (
+    Count,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils import dateformat, numberformat, timezone
+from django.utils.formats import get_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from departments.models import Department, StaffProfile
 from departments.roles import Role, roles_for
-from departments.selectors import active_delegators_for
+from departments.selectors import supervised_by
 from rewards.models import Collection, Lead, Statement
 from tasks.models import (
     AssistCategory,
     DepartmentDaySummary,
+    DepartmentSpanSummary,
     MarketingTask,
     PersonDaySummary,
     PersonMonthSummary,
-    PersonWeekSummary,
     StateChange,
     TaskAssignment,
     TimeLog,
 )
-from tasks.selectors import budgets_for_people_and_days, month_bounds, week_bounds
+from tasks.selectors import (
+    budget_segments,
+    budgets_for_people_and_days,
+    month_bounds,
+    week_bounds,
+)
 
 ZERO = Decimal("0.00")
 MAX_RANGE_DAYS = 731
 HINT_MIN_WORKING_DAYS = 10
+LINK_SAMPLE_PK = 987654321
 REWARDED = (Statement.Status.APPROVED, Statement.Status.PAID)
 OPEN_TASK = (MarketingTask.Status.OPEN, MarketingTask.Status.IN_PROGRESS)
 
@@ -136,6 +150,15 @@ class DateRange:
     def working_days(self) -> list[datetime.date]:
         return [day for day in self.days() if day.weekday() < 5]
 
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def working_mask(self) -> list[bool]:
+        """For each day of the range, whether it is a working day (Monday to Friday)."""
+        first = self.start.weekday()
+        return [(first + n) % 7 < 5 for n in range(self.length)]
+
     def weeks(self) -> list[DateRange]:
         """Monday-to-Sunday weeks, the first and last cut to the range."""
         weeks, current = [], self.start
@@ -188,24 +211,76 @@ def preset_of(rng: DateRange, today: datetime.date) -> str:
 
 
 NUMERIC = {"int", "minutes", "hours", "percent", "money", "ratio"}
+PLACES = {"hours": 1, "money": 2, "ratio": 2}
+DATE_FORMATS = {
+    "date": "SHORT_DATE_FORMAT",
+    "week": "MONTH_DAY_FORMAT",
+    "month": "YEAR_MONTH_FORMAT",
+}
+
+
+class Formatter:
+    """How a page writes values (the CSV writes the raw ones). It reads the active
+    language's formats once, so that a table of a thousand cells writes each one as
+    ``number_format``/``date_format`` would without looking the formats up again."""
+
+    def __init__(self) -> None:
+        lang = get_language()
+        self.decimal = get_format("DECIMAL_SEPARATOR", lang, use_l10n=True)
+        self.grouping = get_format("NUMBER_GROUPING", lang, use_l10n=True)
+        self.thousands = get_format("THOUSAND_SEPARATOR", lang, use_l10n=True)
+        self.dates: dict[str, str] = {}
+
+    def number(self, value: Any, places: int = 0) -> str:
+        """``numberformat.format`` with grouping forced, the same text for integers and
+        decimals (which it writes truncated to ``places``, as Django does) in a fraction
+        of its time; anything else goes to it."""
+        if type(value) is Decimal and isinstance(self.grouping, int):
+            if abs(value) < Decimal("0." + "1".rjust(places, "0")):
+                value = Decimal(0)
+            text = f"{value:f}"
+        elif type(value) is int and isinstance(self.grouping, int):
+            text = str(value)
+        else:
+            return numberformat.format(
+                value,
+                self.decimal,
+                places,
+                self.grouping,
+                self.thousands,
+                force_grouping=True,
+                use_l10n=True,
+            )
+        sign = ""
+        if text[0] == "-":
+            sign, text = "-", text[1:]
+        whole, _point, fraction = text.partition(".")
+        fraction = fraction[:places].ljust(places, "0")
+        size = self.grouping
+        if size > 0 and len(whole) > size:
+            head = len(whole) % size or size
+            whole = self.thousands.join(
+                [whole[:head], *(whole[i : i + size] for i in range(head, len(whole), size))]
+            )
+        return sign + whole + (self.decimal + fraction if fraction else "")
+
+    def __call__(self, value: Any, kind: str) -> str:
+        if kind == "text" or isinstance(value, str):
+            return "" if value is None else str(value)
+        if value is None:
+            return "—"
+        if kind in DATE_FORMATS:
+            if kind not in self.dates:
+                self.dates[kind] = get_format(DATE_FORMATS[kind])
+            return dateformat.format(value, self.dates[kind])
+        if kind == "percent":
+            return f"{self.number(value)} %"
+        return self.number(value, PLACES.get(kind, 0))
 
 
 def display(value: Any, kind: str) -> str:
     """How a page writes a value of ``kind`` (the CSV writes the raw value)."""
-    if kind == "text" or isinstance(value, str):
-        return "" if value is None else str(value)
-    if value is None:
-        return "—"
-    if kind == "date":
-        return date_format(value, "SHORT_DATE_FORMAT")
-    if kind == "week":
-        return date_format(value, "MONTH_DAY_FORMAT")
-    if kind == "month":
-        return date_format(value, "YEAR_MONTH_FORMAT")
-    if kind == "percent":
-        return f"{number_format(value, use_l10n=True, force_grouping=True)} %"
-    places = {"hours": 1, "money": 2, "ratio": 2}.get(kind, 0)
-    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return Formatter()(value, kind)
 
 
 @dataclass
@@ -216,13 +291,6 @@ class Column:
     @property
     def numeric(self) -> bool:
         return self.kind in NUMERIC
-
-
-@dataclass
-class Cell:
-    value: Any
-    text: str
-    numeric: bool
 
 
 @dataclass
@@ -241,20 +309,6 @@ class Table:
     caption: str = ""
     total: Row | None = None
     scroll: bool = False
-
-    def _cells(self, row: Row) -> list[Cell]:
-        return [
-            Cell(value=value, text=display(value, column.kind), numeric=column.numeric)
-            for value, column in zip(row.cells, self.columns, strict=True)
-        ]
-
-    @property
-    def display_rows(self) -> list[dict]:
-        return [{"row": row, "cells": self._cells(row)} for row in self.rows]
-
-    @property
-    def display_total(self) -> list[Cell]:
-        return self._cells(self.total) if self.total else []
 
     def values(self) -> list[list[Any]]:
         """The raw cells of every row (tests and CSV)."""
@@ -284,6 +338,9 @@ class Dashboard:
     kpis: list[Kpi] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     hints: list[dict] = field(default_factory=list)
+    # Entries the viewer may decide today, where a dashboard counted them anyway (the
+    # navigation's badge then needs no query of its own).
+    approvals_waiting: int | None = None
 
     def kpi(self, key: str) -> Any:
         return next(k.value for k in self.kpis if k.key == key)
@@ -299,6 +356,34 @@ class Dashboard:
 def category_labels() -> dict[str, str]:
     """{category id as text (the key in ``minutes_by_category``): label} — one query."""
     return {str(category.pk): category.label for category in AssistCategory.objects.all()}
+
+
+def categories_of_days(
+    staff_ids: Sequence[int], rng: DateRange
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The label of every category ({id as text: label}) and the minutes these people's
+    days of the range hold of each, which the database sums out of the summaries'
+    ``minutes_by_category`` — one query, and no JSON for the page to decode."""
+    each = "jsonb_each_text" if connection.vendor == "postgresql" else "json_each"
+    marks = ", ".join(["%s"] * len(staff_ids)) or "NULL"  # IN (NULL) matches nobody
+    categories = AssistCategory.objects.raw(
+        f"""
+        SELECT c.*, COALESCE(t.minutes, 0) AS minutes
+        FROM {AssistCategory._meta.db_table} c
+        LEFT JOIN (
+            SELECT kv.key AS category, SUM(CAST(kv.value AS INTEGER)) AS minutes
+            FROM {PersonDaySummary._meta.db_table} s, {each}(s.minutes_by_category) kv
+            WHERE s.staff_id IN ({marks}) AND s.day BETWEEN %s AND %s
+            GROUP BY kv.key
+        ) t ON t.category = CAST(c.id AS TEXT)
+        """,  # noqa: S608 - table names from the models, values bound
+        [*staff_ids, rng.start, rng.end],
+    )
+    labels, minutes = {}, {}
+    for category in categories:
+        labels[str(category.pk)] = category.label
+        minutes[str(category.pk)] = int(category.minutes)
+    return labels, minutes
 
 
 def _category_table(
@@ -340,6 +425,13 @@ def _working_budget(
     budgets: dict[tuple[int, datetime.date], int], person_id: int, days: Iterable[datetime.date]
 ) -> int:
     return sum(budgets.get((person_id, day), 0) for day in days if day.weekday() < 5)
+
+
+def _links(name: str) -> Callable[[int], str]:
+    """``reverse(name, args=[pk])`` for many rows: one reverse, then each pk in its
+    place (the URL's only argument is an ``<int:pk>``)."""
+    head, tail = reverse(name, args=[LINK_SAMPLE_PK]).rsplit(str(LINK_SAMPLE_PK), 1)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _profile_link(profile_id: int) -> str:
@@ -522,113 +614,193 @@ def _url_or_blank(name: str) -> str:
 # --------------------------------------------------------------------------- team dashboard
 
 
+WAITING_BUCKETS = [
+    ("fresh", lambda: _("0–2 days")),
+    ("week", lambda: _("3–7 days")),
+    ("old", lambda: _("More than 7 days")),
+]
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """What the team dashboard needs of a person, read as plain values (fifty model
+    instances with their user and department cost more than the figures): who they are
+    and their entries waiting for a decision, by age bucket ({bucket: (entries,
+    minutes)})."""
+
+    pk: int
+    display_name: str
+    department_id: int
+    department_name: str
+    is_active: bool
+    waiting: dict[str, tuple[int, int]]
+
+
 @dataclass
 class TeamScope:
     """Whose figures a line supervisor sees: their own reports and those of the
-    supervisors who delegated their approvals to them today."""
+    supervisors who delegated their approvals to them today (``everyone`` also holds
+    those no longer active: their entries still wait for a decision)."""
 
     user: Any
-    supervisors: list[int]
-    people: list[StaffProfile]
+    today: datetime.date
+    everyone: list[TeamMember]
+
+    @property
+    def people(self) -> list[TeamMember]:
+        return [person for person in self.everyone if person.is_active]
 
 
 def team_scope(*, user, today: datetime.date) -> TeamScope:
-    """Two queries."""
-    supervisors = [user.pk, *active_delegators_for(user=user, day=today)]
-    people = list(
-        StaffProfile.objects.filter(line_supervisor_id__in=supervisors, is_active=True)
+    """One query: the people whose approvals ``user`` holds today (the delegations read
+    inside it) with their submitted entries counted by age — the approval queue's
+    entries, one row per person."""
+    recent = _local_midnight(today - datetime.timedelta(days=2))
+    week_ago = _local_midnight(today - datetime.timedelta(days=7))
+    ages = {
+        "fresh": Q(waiting__created_at__gte=recent),
+        "week": Q(waiting__created_at__gte=week_ago, waiting__created_at__lt=recent),
+        "old": Q(waiting__created_at__lt=week_ago),
+    }
+    rows = (
+        StaffProfile.objects.filter(supervised_by(user=user, day=today, field="line_supervisor"))
         .exclude(user=user)
-        .select_related("user", "department")
+        .annotate(
+            waiting=FilteredRelation(
+                "time_logs", condition=Q(time_logs__status=TimeLog.Status.SUBMITTED)
+            )
+        )
+        .values(
+            "pk",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "department_id",
+            "department__name",
+            "is_active",
+        )
+        .annotate(
+            **{f"{key}_n": Count("waiting", filter=condition) for key, condition in ages.items()},
+            **{
+                f"{key}_m": Sum("waiting__minutes", filter=condition)
+                for key, condition in ages.items()
+            },
+        )
+        .order_by()
     )
-    return TeamScope(user=user, supervisors=supervisors, people=sorted(people, key=_by_name))
+    everyone = [
+        TeamMember(
+            pk=row["pk"],
+            display_name=(
+                f"{row['user__first_name']} {row['user__last_name']}".strip()
+                or row["user__username"]
+            ),
+            department_id=row["department_id"],
+            department_name=row["department__name"],
+            is_active=row["is_active"],
+            waiting={key: (row[f"{key}_n"], row[f"{key}_m"] or 0) for key in ages},
+        )
+        for row in rows
+    ]
+    everyone.sort(key=lambda person: (person.display_name.lower(), person.pk))
+    return TeamScope(user=user, today=today, everyone=everyone)
 
 
-def department_choices(people: Sequence[StaffProfile]) -> list[tuple[int, str]]:
-    seen = {p.department_id: p.department.name for p in people}
+def department_choices(people: Sequence[TeamMember]) -> list[tuple[int, str]]:
+    seen = {p.department_id: p.department_name for p in people}
     return sorted(seen.items(), key=lambda item: (item[1].lower(), item[0]))
+
+
+def _daily_budgets(people: Sequence[StaffProfile], rng: DateRange) -> dict[int, list[int]]:
+    """{profile id: the budget of each day of the range, 0 on weekends} from the runs of
+    days a budget holds (two queries; a budget changes only where a rule starts)."""
+    budgets = {person.pk: [0] * rng.length for person in people}
+    working = rng.working_mask()
+    for staff_id, first, last, minutes in budget_segments(
+        people=people, start=rng.start, end=rng.end
+    ):
+        daily = budgets[staff_id]
+        for index in range((first - rng.start).days, (last - rng.start).days + 1):
+            if working[index]:
+                daily[index] = minutes
+    return budgets
 
 
 def team_dashboard(
     *,
     scope: TeamScope,
     rng: DateRange,
-    today: datetime.date,
     department_id: int | None = None,
 ) -> Dashboard:
     """Usage against budget per person and week, the category mix, the approvals waiting
-    and hints to adjust budgets (five queries beyond ``team_scope``)."""
+    (counted by ``team_scope``) and hints to adjust budgets (four queries beyond it)."""
     dashboard = Dashboard(kind="team", title=_("Team dashboard"), rng=rng)
     people = scope.people
     if department_id:
         people = [p for p in people if p.department_id == department_id]
     ids = [p.pk for p in people]
-    days = rng.days()
     weeks = rng.weeks()
-    budgets = budgets_for_people_and_days(people=people, days=days)
-    logged: dict[tuple[int, datetime.date], int] = defaultdict(int)
-    approved: dict[int, int] = defaultdict(int)
-    categories: dict[str, int] = defaultdict(int)
-    for staff_id, day, submitted, approved_minutes, by_category in PersonDaySummary.objects.filter(
+    # Days as positions in the range: a person's days are one list, a week a slice of it.
+    week_slices = [
+        ((week.start - rng.start).days, (week.end - rng.start).days + 1) for week in weeks
+    ]
+    budgets = _daily_budgets(people, rng)
+    labels, by_category = categories_of_days(ids, rng)
+    logged = {pk: [0] * rng.length for pk in ids}
+    approved: dict[int, int] = dict.fromkeys(ids, 0)
+    for staff_id, day, submitted, approved_minutes in PersonDaySummary.objects.filter(
         staff_id__in=ids, day__gte=rng.start, day__lte=rng.end
-    ).values_list(
-        "staff_id", "day", "submitted_minutes", "approved_minutes", "minutes_by_category"
-    ):
-        logged[(staff_id, day)] += submitted + approved_minutes
+    ).values_list("staff_id", "day", "submitted_minutes", "approved_minutes"):
+        logged[staff_id][(day - rng.start).days] += submitted + approved_minutes
         approved[staff_id] += approved_minutes
-        _add_categories(categories, by_category)
 
-    working = rng.working_days()
+    working_days = sum(rng.working_mask())
+    profile_link = _links("departments:profile")
     usage_rows, week_rows = [], []
     week_budget = [0] * len(weeks)
     week_logged = [0] * len(weeks)
     team_budget = team_logged = 0
     for person in people:
-        budget = _working_budget(budgets, person.pk, days)
-        total = sum(logged[(person.pk, day)] for day in days)
+        name = person.display_name
+        link = profile_link(person.pk)
+        daily_budget, daily_logged = budgets[person.pk], logged[person.pk]
+        budget, total = sum(daily_budget), sum(daily_logged)
         team_budget += budget
         team_logged += total
         hint = ""
-        budgeted_days = [day for day in working if budgets.get((person.pk, day), 0) > 0]
-        if budgeted_days and all(
-            logged[(person.pk, day)] >= budgets[(person.pk, day)] for day in budgeted_days
-        ):
+        budgeted = [index for index, minutes in enumerate(daily_budget) if minutes > 0]
+        if budgeted and all(daily_logged[i] >= daily_budget[i] for i in budgeted):
             hint = "over"
-        elif len(working) >= HINT_MIN_WORKING_DAYS and total == 0:
+        elif working_days >= HINT_MIN_WORKING_DAYS and total == 0:
             hint = "unused"
         if hint:
             dashboard.hints.append(
-                {
-                    "profile": person,
-                    "kind": hint,
-                    "text": HINT_TEXT[hint](),
-                    "link": _profile_link(person.pk),
-                }
+                {"profile": person, "kind": hint, "text": HINT_TEXT[hint](), "link": link}
             )
         usage_rows.append(
             Row(
                 [
-                    _person_name(person),
-                    person.department.name,
+                    name,
+                    person.department_name,
                     budget,
                     total,
                     approved[person.pk],
                     percent(total, budget),
                     HINT_LABEL[hint]() if hint else "",
                 ],
-                link=_profile_link(person.pk),
+                link=link,
                 css={"over": "table-warning", "unused": "table-secondary"}.get(hint, ""),
             )
         )
-        cells: list[Any] = [_person_name(person)]
-        for index, week in enumerate(weeks):
-            week_days = week.days()
-            w_budget = _working_budget(budgets, person.pk, week_days)
-            w_logged = sum(logged[(person.pk, day)] for day in week_days)
+        cells: list[Any] = [name]
+        for index, (first, stop) in enumerate(week_slices):
+            w_budget = sum(daily_budget[first:stop])
+            w_logged = sum(daily_logged[first:stop])
             week_budget[index] += w_budget
             week_logged[index] += w_logged
             cells.append(percent(w_logged, w_budget))
         cells.append(percent(total, budget))
-        week_rows.append(Row(cells, link=_profile_link(person.pk)))
+        week_rows.append(Row(cells, link=link))
 
     dashboard.add(
         Table(
@@ -683,33 +855,32 @@ def team_dashboard(
     )
     dashboard.add(
         _category_table(
-            categories,
-            category_labels(),
+            by_category,
+            labels,
             in_hours=False,
             caption=_("The team's minutes logged (not rejected) by category."),
         )
     )
 
-    waiting = TimeLog.objects.filter(
-        status=TimeLog.Status.SUBMITTED, staff__line_supervisor_id__in=scope.supervisors
-    ).exclude(staff__user_id=scope.user.pk)
-    if department_id:
-        waiting = waiting.filter(staff__department_id=department_id)
-    recent = _local_midnight(today - datetime.timedelta(days=2))
-    week_ago = _local_midnight(today - datetime.timedelta(days=7))
-    buckets = [
-        ("fresh", _("0–2 days"), Q(created_at__gte=recent)),
-        ("week", _("3–7 days"), Q(created_at__gte=week_ago, created_at__lt=recent)),
-        ("old", _("More than 7 days"), Q(created_at__lt=week_ago)),
+    # The department filter narrows the buckets, not the count the navigation shows.
+    waiting = [
+        person
+        for person in scope.everyone
+        if not department_id or person.department_id == department_id
     ]
-    pending = waiting.aggregate(
-        **{f"{key}_n": Count("pk", filter=condition) for key, _label, condition in buckets},
-        **{f"{key}_m": Sum("minutes", filter=condition) for key, _label, condition in buckets},
-    )
     pending_rows = [
-        Row([label, pending[f"{key}_n"], pending[f"{key}_m"] or 0])
-        for key, label, _condition in buckets
+        Row(
+            [
+                label(),
+                sum(person.waiting[key][0] for person in waiting),
+                sum(person.waiting[key][1] for person in waiting),
+            ]
+        )
+        for key, label in WAITING_BUCKETS
     ]
+    dashboard.approvals_waiting = sum(
+        entries for person in scope.everyone for entries, _minutes in person.waiting.values()
+    )
     pending_total = sum(row.cells[1] for row in pending_rows)
     dashboard.add(
         Table(
@@ -953,10 +1124,6 @@ def _logged() -> Q:
     return Q(submitted_minutes__gt=0) | Q(approved_minutes__gt=0)
 
 
-def _eligible_staff() -> Q:
-    return Q(staff__is_active=True, staff__department__kind=Department.Kind.NON_MARKETING)
-
-
 def _revenue(collections) -> Decimal:
     totals = collections.aggregate(
         collected=Sum("amount", filter=Q(kind=Collection.Kind.COLLECTION)),
@@ -981,68 +1148,113 @@ def _whole_months(rng: DateRange) -> bool:
     )
 
 
-def _people_by_month(trend: DateRange, people_days) -> dict[datetime.date, int]:
-    """Eligible people who logged, per month of ``trend``, from the person-month
-    summaries (a year of person-days would be millions of rows). A last month cut short
-    by the range is counted from its days, unless it ends today or later: no log is
-    ever for a future day, so then the whole month is the same."""
-    last = trend.months()[-1]
-    whole_last = _whole_months(last)
-    people = dict(
-        PersonMonthSummary.objects.filter(
-            _eligible_staff(),
-            days_logged__gt=0,
-            month__gte=trend.start,
-            month__lte=trend.end if whole_last else last.start - datetime.timedelta(days=1),
-        )
-        .values("month")
-        .annotate(n=Count("pk"))
-        .values_list("month", "n")
+def _whole_week(rng: DateRange) -> bool:
+    """Whether the range's days with logs are one Monday-to-Sunday week (the same rule)."""
+    monday, sunday = week_bounds(rng.start)
+    return (
+        rng.start == monday
+        and rng.end <= sunday
+        and (rng.end == sunday or rng.end >= timezone.localdate())
     )
-    if not whole_last:
-        people[last.start] = (
-            people_days.filter(day__gte=last.start, day__lte=last.end)
-            .values("staff_id")
-            .distinct()
-            .count()
-        )
-    return people
+
+
+def _took_part(summaries) -> Coalesce:
+    """Per department (the outer query's row), how many of its active people have one
+    of these person-summaries: a correlated count, so that it rides in the departments'
+    query rather than being one of its own."""
+    return Coalesce(
+        Subquery(
+            summaries.filter(staff__department_id=OuterRef("pk"), staff__is_active=True)
+            .order_by()
+            .values("staff__department_id")
+            .annotate(n=Count("staff_id", distinct=True))
+            .values("n")
+        ),
+        0,
+    )
 
 
 def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     """Participation, hours by department and category, revenue from staff-introduced
-    leads, reward cost and its return, and twelve-month trends (ten queries)."""
+    leads, reward cost and its return, and twelve-month trends (six queries).
+
+    Participation counts today's eligible people (active, of a non-marketing department)
+    who logged time. A range of whole months or one whole week, the weeks and the
+    twelve months read the department-span summaries; any other range counts its
+    people from their person-days (or person-months), inside the departments' query."""
     dashboard = Dashboard(kind="org", title=_("Organisation dashboard"), rng=rng)
-    departments = dict(
-        Department.objects.filter(kind=Department.Kind.NON_MARKETING).values_list("pk", "name")
-    )
-    eligible = dict(
-        StaffProfile.objects.filter(is_active=True, department__kind=Department.Kind.NON_MARKETING)
-        .values("department_id")
-        .annotate(n=Count("pk"))
-        .values_list("department_id", "n")
-    )
-    people_days = PersonDaySummary.objects.filter(_logged(), _eligible_staff())
+    trend = rng.trend_months()
+    last = trend.months()[-1]
+    whole_last = _whole_months(last)
     if _whole_months(rng):
-        took_part = PersonMonthSummary.objects.filter(
-            _eligible_staff(), days_logged__gt=0, month__gte=rng.start, month__lte=rng.end
-        )
+        range_span = DepartmentSpanSummary.Span.MONTH
+    elif _whole_week(rng) and whole_last:
+        range_span = DepartmentSpanSummary.Span.WEEK
     else:
-        took_part = people_days.filter(day__gte=rng.start, day__lte=rng.end)
-    participants = dict(
-        took_part.values("staff__department_id")
-        .annotate(n=Count("staff_id", distinct=True))
-        .values_list("staff__department_id", "n")
-    )
+        range_span = None
+
+    people_days = PersonDaySummary.objects.filter(_logged())
+    counted = {}
+    if range_span is None:
+        counted["took_part"] = _took_part(
+            PersonMonthSummary.objects.filter(
+                days_logged__gt=0, month__gte=rng.start, month__lte=rng.end
+            )
+            if _whole_months(rng)
+            else people_days.filter(day__gte=rng.start, day__lte=rng.end)
+        )
+    if not whole_last:
+        counted["last_month"] = _took_part(
+            people_days.filter(day__gte=last.start, day__lte=last.end)
+        )
+    departments: dict[int, str] = {}
+    eligible: dict[int, int] = {}
+    participants: dict[int, int] = {}
+    last_month_people = 0
+    for row in (
+        Department.objects.filter(kind=Department.Kind.NON_MARKETING)
+        .annotate(eligible=Count("members", filter=Q(members__is_active=True)), **counted)
+        .values("pk", "name", "eligible", *counted)
+    ):
+        departments[row["pk"]] = row["name"]
+        eligible[row["pk"]] = row["eligible"]
+        if "took_part" in row:
+            participants[row["pk"]] = row["took_part"]
+        last_month_people += row.get("last_month", 0)
+
     submitted: dict[int, int] = defaultdict(int)
     approved: dict[int, int] = defaultdict(int)
     categories: dict[str, int] = defaultdict(int)
-    for department_id, sub, app, by_category in DepartmentDaySummary.objects.filter(
-        day__gte=rng.start, day__lte=rng.end
-    ).values_list("department_id", "submitted_minutes", "approved_minutes", "minutes_by_category"):
-        submitted[department_id] += sub
-        approved[department_id] += app
-        _add_categories(categories, by_category)
+    last_minutes = {"submitted": 0, "approved": 0}
+    if range_span is not None:
+        for department_id, people, sub, app, by_category in DepartmentSpanSummary.objects.filter(
+            span=range_span, start__gte=rng.start, start__lte=rng.end
+        ).values_list(
+            "department_id",
+            "people_logged",
+            "submitted_minutes",
+            "approved_minutes",
+            "minutes_by_category",
+        ):
+            if department_id in departments:
+                participants[department_id] = people
+            submitted[department_id] += sub
+            approved[department_id] += app
+            _add_categories(categories, by_category)
+    else:
+        first = rng.start if whole_last else min(rng.start, last.start)
+        for department_id, day, sub, app, by_category in DepartmentDaySummary.objects.filter(
+            day__gte=first, day__lte=rng.end
+        ).values_list(
+            "department_id", "day", "submitted_minutes", "approved_minutes", "minutes_by_category"
+        ):
+            if day >= rng.start:
+                submitted[department_id] += sub
+                approved[department_id] += app
+                _add_categories(categories, by_category)
+            if not whole_last and day >= last.start:
+                last_minutes["submitted"] += sub
+                last_minutes["approved"] += app
     eligible_total = sum(eligible.values())
     participants_total = sum(participants.values())
     shown = [
@@ -1051,6 +1263,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         if eligible.get(pk) or participants.get(pk) or submitted[pk] or approved[pk]
     ]
     shown.sort(key=lambda pk: (departments[pk].lower(), pk))
+    department_link = _links("tasks:dashboard_department")
     department_rows = []
     for pk in shown:
         department_rows.append(
@@ -1063,7 +1276,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
                     hours(submitted[pk] + approved[pk]),
                     hours(approved[pk]),
                 ],
-                link=reverse("tasks:dashboard_department", args=[pk]) if drill_down else "",
+                link=department_link(pk) if drill_down else "",
             )
         )
     logged_total = sum(submitted.values()) + sum(approved.values())
@@ -1107,14 +1320,31 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     )
 
     mondays = [week_bounds(week.start)[0] for week in rng.weeks()]
-    by_week = dict(
-        PersonWeekSummary.objects.filter(
-            _eligible_staff(), days_logged__gt=0, week__gte=mondays[0], week__lte=mondays[-1]
-        )
-        .values("week")
-        .annotate(n=Count("pk"))
-        .values_list("week", "n")
+    by_week: dict[datetime.date, int] = defaultdict(int)
+    trend_people: dict[datetime.date, int] = defaultdict(int)
+    trend_minutes: dict[datetime.date, dict[str, int]] = defaultdict(
+        lambda: {"submitted": 0, "approved": 0}
     )
+    for department_id, span, start, people, sub, app in DepartmentSpanSummary.objects.filter(
+        Q(span=DepartmentSpanSummary.Span.WEEK, start__gte=mondays[0], start__lte=mondays[-1])
+        | Q(
+            span=DepartmentSpanSummary.Span.MONTH,
+            start__gte=trend.start,
+            start__lte=last.start if whole_last else last.start - datetime.timedelta(days=1),
+        )
+    ).values_list(
+        "department_id", "span", "start", "people_logged", "submitted_minutes", "approved_minutes"
+    ):
+        eligible_department = department_id in departments
+        if span == DepartmentSpanSummary.Span.WEEK:
+            by_week[start] += people if eligible_department else 0
+            continue
+        trend_people[start] += people if eligible_department else 0
+        trend_minutes[start]["submitted"] += sub
+        trend_minutes[start]["approved"] += app
+    if not whole_last:
+        trend_people[last.start] = last_month_people
+        trend_minutes[last.start] = last_minutes
     week_rows = [
         Row([monday, by_week.get(monday, 0), percent(by_week.get(monday, 0), eligible_total)])
         for monday in mondays
@@ -1137,27 +1367,18 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         )
     )
 
-    trend = rng.trend_months()
-    trend_people = _people_by_month(trend, people_days)
-    trend_minutes = {
-        _as_date(row["month"]): row
-        for row in DepartmentDaySummary.objects.filter(day__gte=trend.start, day__lte=trend.end)
-        .annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(submitted=Sum("submitted_minutes"), approved=Sum("approved_minutes"))
-    }
     trend_rows = []
     for month in trend.months():
-        people = trend_people.get(month.start, 0)
-        minutes = trend_minutes.get(month.start) or {}
+        people = trend_people[month.start]
+        minutes = trend_minutes[month.start]
         trend_rows.append(
             Row(
                 [
                     month.start,
                     people,
                     percent(people, eligible_total),
-                    hours((minutes.get("submitted") or 0) + (minutes.get("approved") or 0)),
-                    hours(minutes.get("approved") or 0),
+                    hours(minutes["submitted"] + minutes["approved"]),
+                    hours(minutes["approved"]),
                 ]
             )
         )
@@ -1217,10 +1438,6 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         Kpi("return", _("Return per reward yuan"), yield_per_yuan, "ratio"),
     ]
     return dashboard
-
-
-def _as_date(value) -> datetime.date:
-    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 # --------------------------------------------------------------------------- one department

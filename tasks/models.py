@@ -491,6 +491,42 @@ class DepartmentDaySummary(models.Model):
         return f"{self.department_id} {self.day}"
 
 
+class DepartmentSpanSummary(models.Model):
+    """One department's calendar month or Monday-to-Sunday week, summed by the rollup:
+    how many of its people (active members as the rollup last saw them) logged time in
+    it, and the minutes and categories of its department-days. The organisation
+    dashboard counts participation from these (a few hundred rows) rather than from the
+    person-weeks and person-months of ten thousand people."""
+
+    class Span(models.TextChoices):
+        WEEK = "week", _("week")
+        MONTH = "month", _("month")
+
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="span_summaries"
+    )
+    span = models.CharField(max_length=5, choices=Span.choices)
+    start = models.DateField(help_text="The month's first day or the week's Monday.")
+    people_logged = models.PositiveIntegerField(default=0)
+    submitted_minutes = models.PositiveIntegerField(default=0)
+    approved_minutes = models.PositiveIntegerField(default=0)
+    minutes_by_category = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("department-span summary")
+        verbose_name_plural = _("department-span summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "span", "start"], name="department_span_summary_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["span", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.span} {self.start}"
+
+
 class SentNotification(models.Model):
     """A reminder or digest already sent: the unique key makes each one go out once,
     however often (or concurrently) its job runs."""

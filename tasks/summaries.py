@@ -23,6 +23,7 @@ from tasks.models import (
     BudgetExtension,
     DayLedger,
     DepartmentDaySummary,
+    DepartmentSpanSummary,
     PersonDaySummary,
     PersonMonthSummary,
     PersonWeekSummary,
@@ -456,6 +457,131 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
     return len(keys)
 
 
+# Department-spans summed from department-days and person-spans: (span, person-span model,
+# its span column, first day of a span, last).
+DEPARTMENT_SPANS = [
+    (DepartmentSpanSummary.Span.MONTH, PersonMonthSummary, "month", _month_start, _month_end),
+    (DepartmentSpanSummary.Span.WEEK, PersonWeekSummary, "week", _week_start, _week_end),
+]
+
+
+def _lock_department_spans(keys: list[tuple[int, str, datetime.date]]) -> None:
+    """As ``_lock_departments``, for the department-spans a run recomputes: a run that
+    shares one with another waits for it and then counts its committed person-spans."""
+    DepartmentSpanSummary.objects.bulk_create(
+        [DepartmentSpanSummary(department_id=d, span=span, start=start) for d, span, start in keys],
+        ignore_conflicts=True,
+        batch_size=BULK_BATCH,
+    )
+    list(
+        DepartmentSpanSummary.objects.select_for_update()
+        .filter(
+            department_id__in={d for d, _span, _start in keys},
+            span__in={span for _d, span, _start in keys},
+            start__in={start for _d, _span, start in keys},
+        )
+        .order_by("department_id", "span", "start")
+        .values_list("pk", flat=True)
+    )
+
+
+def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> None:
+    """Recompute the department-months and department-weeks containing these
+    department-days (call after their department-days and the person-spans of their
+    people are written): the people of each department, active as of now, who logged
+    time in the span, and the minutes and categories of its department-days."""
+    if not keys:
+        return
+    _lock_department_spans(
+        sorted(
+            {
+                (department_id, str(span), start_of(day))
+                for department_id, day in keys
+                for span, _model, _column, start_of, _end_of in DEPARTMENT_SPANS
+            }
+        )
+    )
+    sql = _vendor_sql()
+    for span, model, column, start_of, end_of in DEPARTMENT_SPANS:
+        span_keys = sorted({(department_id, start_of(day)) for department_id, day in keys})
+        spans = sorted({start for _d, start in span_keys})
+        _fill(cursor, DEPARTMENT_KEYS, span_keys)
+        _fill(
+            cursor,
+            SPANS_TABLE,
+            [
+                (start + datetime.timedelta(days=n), start)
+                for start in spans
+                for n in range((end_of(start) - start).days + 1)
+            ],
+        )
+        days = f"""
+            FROM {DepartmentDaySummary._meta.db_table} d
+            JOIN {SPANS_TABLE} m ON m.day = d.day
+            JOIN {DEPARTMENT_KEYS} k ON k.department_id = d.department_id AND k.day = m.span
+        """
+        select = f"""
+            WITH people AS (
+                SELECT p.department_id, s.{column} AS start, COUNT(*) AS people
+                FROM {model._meta.db_table} s
+                JOIN {StaffProfile._meta.db_table} p ON p.id = s.staff_id
+                JOIN {DEPARTMENT_KEYS} k
+                    ON k.department_id = p.department_id AND k.day = s.{column}
+                WHERE s.{column} BETWEEN %(first)s AND %(last)s
+                    AND s.days_logged > 0 AND p.is_active
+                GROUP BY p.department_id, s.{column}
+            ), minutes AS (
+                SELECT d.department_id, m.span AS start,
+                    SUM(d.submitted_minutes) AS submitted, SUM(d.approved_minutes) AS approved
+                {days}
+                WHERE d.day BETWEEN %(first_day)s AND %(last_day)s
+                GROUP BY d.department_id, m.span
+            ), categories AS (
+                SELECT department_id, start,
+                    {sql["object_agg"]}(category, minutes) AS by_category
+                FROM (
+                    SELECT d.department_id, m.span AS start, kv.key AS category,
+                        SUM(CAST(kv.value AS INTEGER)) AS minutes
+                    {days}, {sql["each"]}(d.minutes_by_category) kv
+                    WHERE d.day BETWEEN %(first_day)s AND %(last_day)s
+                    GROUP BY d.department_id, m.span, kv.key
+                ) c
+                GROUP BY department_id, start
+            )
+            SELECT k.department_id, %(span)s AS span, k.day AS start,
+                COALESCE(p.people, 0) AS people_logged,
+                COALESCE(m.submitted, 0) AS submitted_minutes,
+                COALESCE(m.approved, 0) AS approved_minutes,
+                COALESCE(c.by_category, {sql["empty"]}) AS minutes_by_category,
+                %(now)s AS computed_at
+            FROM {DEPARTMENT_KEYS} k
+            LEFT JOIN people p ON p.department_id = k.department_id AND p.start = k.day
+            LEFT JOIN minutes m ON m.department_id = k.department_id AND m.start = k.day
+            LEFT JOIN categories c ON c.department_id = k.department_id AND c.start = k.day
+        """  # noqa: S608 - table names from the models, values bound
+        _store(
+            cursor,
+            select=select,
+            params={
+                "span": str(span),
+                "first": spans[0],
+                "last": spans[-1],
+                "first_day": spans[0],
+                "last_day": end_of(spans[-1]),
+                "now": timezone.now(),
+            },
+            table=DepartmentSpanSummary._meta.db_table,
+            keys=["department_id", "span", "start"],
+            values=[
+                "people_logged",
+                "submitted_minutes",
+                "approved_minutes",
+                "minutes_by_category",
+            ],
+            period="start",
+        )
+
+
 def _recompute_people(
     cursor, keys: set[tuple[int, datetime.date]]
 ) -> set[tuple[int, datetime.date]]:
@@ -494,6 +620,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
             _upsert_spans(cursor, {day for _s, day in keys}, staff_from_keys=True)
             DayLedger.objects.filter(pk__in=[pk for pk, _s, _d in claimed]).update(dirty=False)
             _upsert_departments(cursor, batch_departments)
+            _upsert_department_spans(cursor, batch_departments)
             department_keys |= batch_departments
             people_done += len(keys)
     full_days = sorted(set(days))
@@ -511,6 +638,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
                 for day in full_days
             }
             _upsert_departments(cursor, all_departments)
+            _upsert_department_spans(cursor, all_departments)
             people_done += len(keys)
             department_keys |= all_departments
     return {"person_days": people_done, "department_days": len(department_keys)}
@@ -548,6 +676,7 @@ def summaries_rebuild(
             department_days += _upsert_departments(
                 cursor, {(d, day) for d in departments for day in days}
             )
+            _upsert_department_spans(cursor, {(d, day) for d in departments for day in days})
             DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
         first = last + datetime.timedelta(days=1)
     return {"person_days": person_days, "department_days": department_days}

@@ -12,6 +12,7 @@ from tasks.models import (
     AssistCategory,
     DayLedger,
     DepartmentDaySummary,
+    DepartmentSpanSummary,
     PersonDaySummary,
     PersonMonthSummary,
     PersonWeekSummary,
@@ -70,7 +71,18 @@ def _snapshot():
             "minutes_by_category",
         )
     )
-    return people, departments
+    spans = sorted(
+        DepartmentSpanSummary.objects.values_list(
+            "department_id",
+            "span",
+            "start",
+            "people_logged",
+            "submitted_minutes",
+            "approved_minutes",
+            "minutes_by_category",
+        )
+    )
+    return people, departments, spans
 
 
 def test_rollup_figures_match_the_raw_logs(org, frozen):
