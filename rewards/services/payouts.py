@@ -4,9 +4,10 @@ The calculation turns a period's approved time, completed tasks and collected re
 into reward lines, one statement per person per period (rule 4). It is safe to run any
 number of times, concurrently or after a crash:
 
-- figures are read in bulk, then each person is written in their own transaction that
-  locks their statement row (unique per person and period), replaces the computed lines
-  and recomputes the total — so two runs serialise per person and end in the same state;
+- figures are read in bulk, then the people are written a batch per transaction that
+  locks the period row and their statement rows (unique per person and period), replaces
+  the calculated lines and recomputes the totals — so two runs serialise and end in the
+  same state;
 - revenue is computed cumulatively: what a person is due on a lead up to the end of the
   period, minus what earlier periods already gave them. Caps, tiers, credit splits and
   refunds after payout (clawback) all follow from that difference.
@@ -515,7 +516,9 @@ def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
 
 
 def _commit_without_waiting() -> None:
-    """Let this transaction commit without waiting for its flush to disk (PostgreSQL).
+    """Let this transaction commit without waiting for its flush to disk (PostgreSQL);
+    for a batch of the calculation that is a transaction of its own, never for a caller's
+    larger transaction.
 
     A batch is redone by the next run if a database crash loses it, as if the worker had
     been killed; and whatever commits durably later (the period marked calculated, a
@@ -631,7 +634,6 @@ def _insert_lines(rows: list[tuple[int, LineDraft]]) -> None:
         )
 
 
-@transaction.atomic
 def statements_calculate(
     *,
     period: PayoutPeriod,
@@ -647,88 +649,94 @@ def statements_calculate(
     The period row is locked first: two runs write one batch at a time, the sign-off
     of the last statement (which approves the period) and this write cannot interleave,
     and nothing is written into a period that became approved or paid meanwhile."""
-    period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
-    if period.is_frozen or not lines_by_staff:
-        return {}
-    _commit_without_waiting()
-    if done is not None:
-        PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(calculation_done=done)
-    staff_ids = sorted(lines_by_staff)
-    statements = _statements_for_update(period, staff_ids)
-    result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
-    open_ones = []
-    for staff_id in staff_ids:
-        statement = statements[staff_id]
-        if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
-            result[staff_id] = statement
-        else:
-            open_ones.append(statement)
-    if not open_ones:
-        return result
-    _delete_calculated_lines([statement.pk for statement in open_ones])
-    _insert_lines(
-        [
-            (statement.pk, line)
-            for statement in open_ones
-            for line in lines_by_staff[statement.staff_id]
-        ]
-    )
-    empty = [
-        statement
-        for statement in open_ones
-        if statement.manual_total is None and not lines_by_staff[statement.staff_id]
-    ]
-    if empty:
-        Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
-    gone = {statement.pk for statement in empty}
-    kept = [statement for statement in open_ones if statement.pk not in gone]
-    moved: dict[str, list[Statement]] = defaultdict(list)
-    now = timezone.now()
-    for statement in kept:
-        if statement.status != Statement.Status.DRAFT:
-            moved[statement.status].append(statement)
-        # The manual lines stay and count in the total (rounded: SQLite sums decimals
-        # as floats).
-        statement.total = round_money(
-            sum(
-                (line.amount for line in lines_by_staff[statement.staff_id]),
-                round_money(statement.manual_total or ZERO),
+    # Only a transaction of its own may skip the wait for the disk.
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        period = PayoutPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.is_frozen or not lines_by_staff:
+            return {}
+        if own_transaction:
+            _commit_without_waiting()
+        if done is not None:
+            PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
+                calculation_done=done
             )
+        staff_ids = sorted(lines_by_staff)
+        statements = _statements_for_update(period, staff_ids)
+        result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
+        open_ones = []
+        for staff_id in staff_ids:
+            statement = statements[staff_id]
+            if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+                result[staff_id] = statement
+            else:
+                open_ones.append(statement)
+        if not open_ones:
+            return result
+        _delete_calculated_lines([statement.pk for statement in open_ones])
+        _insert_lines(
+            [
+                (statement.pk, line)
+                for statement in open_ones
+                for line in lines_by_staff[statement.staff_id]
+            ]
         )
-        statement.status = Statement.Status.DRAFT
-        statement.recommended_by = None
-        statement.recommended_at = None
-        statement.calculated_run = run
-        statement.updated_at = now
-        result[statement.staff_id] = statement
-    # One statement for the batch: the totals are summed by the database from the lines
-    # just written (Django's bulk_update would build a CASE per row, slowly).
-    Statement.objects.filter(pk__in=[statement.pk for statement in kept]).update(
-        total=Coalesce(
-            Subquery(
-                RewardLine.objects.filter(statement=OuterRef("pk"))
-                .values("statement")
-                .annotate(sum=Sum("amount"))
-                .values("sum")
+        empty = [
+            statement
+            for statement in open_ones
+            if statement.manual_total is None and not lines_by_staff[statement.staff_id]
+        ]
+        if empty:
+            Statement.objects.filter(pk__in=[statement.pk for statement in empty]).delete()
+        gone = {statement.pk for statement in empty}
+        kept = [statement for statement in open_ones if statement.pk not in gone]
+        moved: dict[str, list[Statement]] = defaultdict(list)
+        now = timezone.now()
+        for statement in kept:
+            if statement.status != Statement.Status.DRAFT:
+                moved[statement.status].append(statement)
+            # The manual lines stay and count in the total (rounded: SQLite sums decimals
+            # as floats).
+            statement.total = round_money(
+                sum(
+                    (line.amount for line in lines_by_staff[statement.staff_id]),
+                    round_money(statement.manual_total or ZERO),
+                )
+            )
+            statement.status = Statement.Status.DRAFT
+            statement.recommended_by = None
+            statement.recommended_at = None
+            statement.calculated_run = run
+            statement.updated_at = now
+            result[statement.staff_id] = statement
+        # One statement for the batch: the totals are summed by the database from the lines
+        # just written (Django's bulk_update would build a CASE per row, slowly).
+        Statement.objects.filter(pk__in=[statement.pk for statement in kept]).update(
+            total=Coalesce(
+                Subquery(
+                    RewardLine.objects.filter(statement=OuterRef("pk"))
+                    .values("statement")
+                    .annotate(sum=Sum("amount"))
+                    .values("sum")
+                ),
+                ZERO,
+                output_field=DecimalField(**MONEY),
             ),
-            ZERO,
-            output_field=DecimalField(**MONEY),
-        ),
-        status=Statement.Status.DRAFT,
-        recommended_by=None,
-        recommended_at=None,
-        calculated_run=run,
-        updated_at=now,
-    )
-    for previous, subjects in sorted(moved.items()):
-        record_changes(
-            subjects=subjects,
-            from_state=previous,
-            to_state=Statement.Status.DRAFT,
-            actor=None,
-            reason=gettext_noop("recalculated"),
+            status=Statement.Status.DRAFT,
+            recommended_by=None,
+            recommended_at=None,
+            calculated_run=run,
+            updated_at=now,
         )
-    return result
+        for previous, subjects in sorted(moved.items()):
+            record_changes(
+                subjects=subjects,
+                from_state=previous,
+                to_state=Statement.Status.DRAFT,
+                actor=None,
+                reason=gettext_noop("recalculated"),
+            )
+        return result
 
 
 def statement_calculate(

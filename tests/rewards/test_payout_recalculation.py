@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from rewards.models import Inquiry, RewardLine, RewardRule, Statement
@@ -138,3 +138,61 @@ def test_the_number_of_queries_depends_on_the_batches_not_on_the_people(org, set
     settings.ALLHANDS_PAYOUT_BATCH = 40
     assert calculation_queries(march) == three
     assert Statement.objects.filter(period=march).count() == 40
+
+
+def test_an_explanation_is_written_exactly_whatever_the_client_is_called(org):
+    """The lines are written in bulk (COPY on PostgreSQL): a client's name with a
+    backslash, a tab, a line break, quotes or Chinese comes back as it was typed."""
+    RewardRuleFactory(kind=RewardRule.Kind.DIRECT_REVENUE, percent_of_collected=Decimal("5.00"))
+    name = 'A\\B\tC\nD\r"E" \\N 北京客户'
+    lead = LeadFactory(introducer=org.staff_profile, client_name=name)
+    CollectionFactory(
+        lead=lead,
+        amount=Decimal("1000.00"),
+        received_on=datetime.date(2026, 3, 3),
+        recorded_by=org.lead,
+    )
+    march = calculate(month(2026, 3))
+
+    line = statement_of(march, org.staff_profile).lines.get()
+    # 1000.00 × 5 % = 50.00
+    assert (line.source, line.amount, line.lead_id) == ("lead", Decimal("50.00"), lead.pk)
+    assert line.explanation["client"] == name
+    assert line.explanation["collected"] == "1000.00"
+    assert line.reason == ""
+    assert line.created_by is None
+    assert line.created_at is not None
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_the_calculations_own_batches_commit_without_waiting_for_the_disk(org, monkeypatch):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = month(2026, 3)
+    seen = []
+    real = payouts._insert_lines
+
+    def spy(rows):
+        seen.append(synchronous_commit())
+        return real(rows)
+
+    monkeypatch.setattr(payouts, "_insert_lines", spy)
+
+    calculate(march)
+    assert seen == ["off"]
+    assert synchronous_commit() == "on"
+
+    draft = payouts.LineDraft(source="support_time", amount=Decimal("15.00"), explanation={})
+    with transaction.atomic():
+        payouts.statement_calculate(
+            period=march, staff_id=org.other_staff.profile.pk, lines=[draft], run=5
+        )
+        assert seen == ["off", "on"]
+        assert synchronous_commit() == "on"
