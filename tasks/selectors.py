@@ -269,8 +269,8 @@ def assignable_people() -> QuerySet[StaffProfile]:
 
 def approvable_logs(*, user, day: datetime.date) -> QuerySet[TimeLog]:
     """Submitted logs ``user`` may approve on ``day``: their reports' and those of
-    supervisors who delegated to them, never their own. Nothing joined but what the
-    filter and the order need: the queue names people from its own list."""
+    supervisors who delegated to them, never their own. The navigation badge counts them;
+    the queue reads the same people's entries by key (``selectors_approvals``)."""
     return (
         TimeLog.objects.filter(
             supervised_by(user=user, day=day, field="staff__line_supervisor"),
@@ -295,27 +295,6 @@ def pending_extensions(*, user, day: datetime.date) -> QuerySet[BudgetExtension]
         .select_related("staff", "staff__user")
         .order_by("day", "pk")
     )
-
-
-@dataclass
-class QueueGroup:
-    staff: StaffProfile
-    day: datetime.date
-    logs: list
-
-    @property
-    def minutes(self) -> int:
-        return sum(log.minutes for log in self.logs)
-
-
-def group_by_person_and_day(logs: Iterable[TimeLog]) -> list[QueueGroup]:
-    groups: dict[tuple[int, datetime.date], QueueGroup] = {}
-    for log in logs:
-        key = (log.staff_id, log.day)
-        if key not in groups:
-            groups[key] = QueueGroup(staff=log.staff, day=log.day, logs=[])
-        groups[key].logs.append(log)
-    return list(groups.values())
 
 
 # ------------------------------------------------------------------ tasks

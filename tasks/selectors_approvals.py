@@ -7,20 +7,19 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from departments.models import StaffProfile
 from departments.selectors import supervised_by
-from tasks.models import AssistCategory, BudgetExtension, TimeLog
-from tasks.selectors import (
-    approvable_logs,
-    budgets_for_people_and_days,
-    granted_extensions,
-    group_by_person_and_day,
-)
+from tasks.models import AssistCategory, BudgetExtension, MarketingTask, TimeLog
+from tasks.selectors import budgets_for_people_and_days, granted_extensions
 
-QUEUE_LIMIT = 100  # entries on one page: a screenful to decide, and a fast page
+# Entries on one page. Most person-days hold one entry and each is a card of its own, so a
+# hundred entries were some ninety cards to scroll past; fifty is a batch one reads before
+# deciding, "Tick every entry shown" still decides it in one click, and the notice says
+# how many remain.
+QUEUE_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,40 @@ def day_figures(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePerson:
+    """Someone whose time the queue shows: what it draws of them, and what their budget
+    rules need."""
+
+    pk: int
+    display_name: str
+    department_id: int
+    department: str
+    is_active: bool
+    waiting: int = 0  # their entries waiting for a decision, whatever the filters
+    waiting_minutes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A waiting entry as the queue draws it."""
+
+    pk: int
+    staff_id: int
+    day: datetime.date
+    minutes: int
+    category: AssistCategory
+    task_id: int | None
+    task_title: str | None
+    description: str
+    outcome: str
+
+
 @dataclass
 class QueueDay:
-    staff: StaffProfile
+    staff: QueuePerson
     day: datetime.date
-    logs: list[TimeLog]
+    logs: list[QueueEntry]
     figures: DayFigures = field(default_factory=DayFigures)
     checked: bool = False
 
@@ -101,69 +129,105 @@ class ApprovalQueue:
 
 @dataclass(frozen=True)
 class QueueChoices:
-    """What the queue is filtered by, read once. The same people and categories name and
-    label the entries shown, so the entries' query joins neither (PostgreSQL took longer
-    to plan that six-table join than to run it)."""
+    """What the queue is filtered by, read once. The same people (with how much of theirs
+    waits) and categories count, name and label the entries shown, so the entries' query
+    reads them by key and joins neither (PostgreSQL took longer to plan the joins and the
+    delegations' subquery than to run them)."""
 
-    people: list[StaffProfile]  # whose time the user approves, active or not, by name
+    people: list[QueuePerson]  # whose time the user approves, active or not, by name
     categories: list[AssistCategory]
 
     @property
-    def active_people(self) -> list[StaffProfile]:
+    def active_people(self) -> list[QueuePerson]:
         return [person for person in self.people if person.is_active]
 
 
+# Figures read by key inside the query of the rows they belong to. Plain SQL: Django took
+# longer to build these correlated subqueries than PostgreSQL took to run the whole query.
+_LOG = TimeLog._meta.db_table
+_PROFILE = StaffProfile._meta.db_table
+
+
+def _subquery(sql: str, *params) -> RawSQL:
+    return RawSQL(sql, params)  # noqa: S611 - table names from the models, values bound
+
+
+WAITING = _subquery(
+    f"""SELECT COUNT(*) FROM {_LOG} w
+    WHERE w.staff_id = {_PROFILE}.id AND w.status = %s""",  # noqa: S608 - as above
+    TimeLog.Status.SUBMITTED.value,
+)
+WAITING_MINUTES = _subquery(
+    f"""SELECT COALESCE(SUM(w.minutes), 0) FROM {_LOG} w
+    WHERE w.staff_id = {_PROFILE}.id AND w.status = %s""",  # noqa: S608 - as above
+    TimeLog.Status.SUBMITTED.value,
+)
+ENTRY_EXTRAS = {
+    # The title alone, after the LIMIT: a join made PostgreSQL hash every task.
+    "task_title": _subquery(
+        f"""SELECT t.title FROM {MarketingTask._meta.db_table} t
+        WHERE t.id = {_LOG}.task_id"""  # noqa: S608 - as above
+    ),
+    # The day's counted minutes: all but the rejected ones (rule 1).
+    "day_counted": _subquery(
+        f"""SELECT COALESCE(SUM(d.minutes), 0) FROM {_LOG} d
+        WHERE d.staff_id = {_LOG}.staff_id AND d.day = {_LOG}.day
+        AND d.status <> %s""",  # noqa: S608 - as above
+        TimeLog.Status.REJECTED.value,
+    ),
+    "day_extended": _subquery(
+        f"""SELECT COALESCE(SUM(e.minutes), 0) FROM {BudgetExtension._meta.db_table} e
+        WHERE e.staff_id = {_LOG}.staff_id AND e.day = {_LOG}.day
+        AND e.status = %s""",  # noqa: S608 - as above
+        BudgetExtension.Status.GRANTED.value,
+    ),
+}
+
+
+def _people(profiles: QuerySet[StaffProfile]) -> list[QueuePerson]:
+    # Rows, not model instances: a supervisor's fifty reports as profiles, users and
+    # departments were a millisecond of object building. The name is
+    # StaffProfile.display_name's: the full name, or else the username.
+    rows = profiles.annotate(waiting=WAITING, waiting_minutes=WAITING_MINUTES).values_list(
+        "pk",
+        "user__first_name",
+        "user__last_name",
+        "user__username",
+        "department_id",
+        "department__name",
+        "is_active",
+        "waiting",
+        "waiting_minutes",
+    )
+    return [
+        QueuePerson(
+            pk=pk,
+            display_name=f"{first} {last}".strip() or username,
+            department_id=department_id,
+            department=department,
+            is_active=is_active,
+            waiting=waiting,
+            waiting_minutes=minutes,
+        )
+        for (pk, first, last, username, department_id, department, is_active, waiting, minutes) in (
+            rows
+        )
+    ]
+
+
 def queue_choices(*, user, day: datetime.date) -> QueueChoices:
-    """The people whose time ``user`` approves on ``day`` and every category: two queries.
-    People who left stay in the list: entries they submitted before may still wait."""
+    """The people whose time ``user`` approves on ``day``, with their waiting entries, and
+    every category: two queries. People who left stay in the list: entries they submitted
+    before may still wait."""
     people = (
         StaffProfile.objects.filter(supervised_by(user=user, day=day))
         .exclude(user=user)
-        .select_related("user", "department")
         .order_by("user__first_name", "user__last_name", "user__username", "pk")
     )
     return QueueChoices(
-        people=list(people), categories=list(AssistCategory.objects.order_by("order", "name"))
+        people=_people(people),
+        categories=list(AssistCategory.objects.order_by("order", "name")),
     )
-
-
-def _with_day_totals(logs: QuerySet[TimeLog]) -> QuerySet[TimeLog]:
-    """Each entry with its day's non-rejected minutes and granted extension minutes, read
-    by index inside the entries' query (after its LIMIT) rather than by queries of their
-    own."""
-
-    def day_sum(queryset):
-        return Coalesce(
-            Subquery(
-                queryset.filter(staff=OuterRef("staff"), day=OuterRef("day"))
-                .order_by()
-                .values("staff")
-                .annotate(total=Sum("minutes"))
-                .values("total")
-            ),
-            0,
-        )
-
-    return logs.annotate(
-        day_counted=day_sum(TimeLog.objects.exclude(status=TimeLog.Status.REJECTED)),
-        day_extended=day_sum(BudgetExtension.objects.filter(status=BudgetExtension.Status.GRANTED)),
-    )
-
-
-def _attach(logs: list[TimeLog], choices: QueueChoices) -> None:
-    """Give each entry its person and category from the choices; a person or category
-    that appeared between the two reads is fetched (a rare race, one query more)."""
-    people = {person.pk: person for person in choices.people}
-    categories = {category.pk: category for category in choices.categories}
-    missing = {log.staff_id for log in logs} - people.keys()
-    if missing:
-        people.update(StaffProfile.objects.select_related("user", "department").in_bulk(missing))
-    missing = {log.category_id for log in logs} - categories.keys()
-    if missing:
-        categories.update(AssistCategory.objects.in_bulk(missing))
-    for log in logs:
-        log.staff = people[log.staff_id]
-        log.category = categories[log.category_id]
 
 
 def approval_queue(
@@ -171,59 +235,119 @@ def approval_queue(
     user,
     day: datetime.date,
     choices: QueueChoices | None = None,
-    person: StaffProfile | None = None,
+    person: QueuePerson | None = None,
     category: AssistCategory | None = None,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     limit: int = QUEUE_LIMIT,
 ) -> ApprovalQueue:
-    """Submitted entries ``user`` may decide on ``day``, filtered, at most ``limit`` of them,
-    grouped by person and day. Four queries besides the choices (read here when not
-    given): the counts, the entries with their days' totals, and the budget rules."""
+    """Submitted entries ``user`` may decide on ``day``, filtered, at most ``limit`` of them
+    (the first by the people's names), grouped by person and day.
+
+    Three queries besides the choices (read here when not given): the entries with their
+    days' totals, and the budget rules (two); a category or dates add the count of what
+    matches them. The choices' people are exactly those whose entries ``user`` may decide
+    (the rule of ``approvable_logs``), in the order of their names, with their waiting
+    entries counted: so the page knows whose entries fill it before reading them, and
+    reads those by key.
+    """
     if choices is None:
         choices = queue_choices(user=user, day=day)
-    waiting = approvable_logs(user=user, day=day)
     match = Q()
-    if person is not None:
-        match &= Q(staff=person)
     if category is not None:
-        match &= Q(category=category)
+        match &= Q(category_id=category.pk)
     if date_from is not None:
         match &= Q(day__gte=date_from)
     if date_to is not None:
         match &= Q(day__lte=date_to)
-    # One pass over everything waiting counts both the filtered entries and, for the
-    # navigation badge, all of them.
-    only = {"filter": match} if match else {}
-    summary = waiting.order_by().aggregate(
-        all_entries=Count("pk"),
-        entries=Count("pk", **only),
-        minutes=Sum("minutes", **only),
-        people=Count("staff", distinct=True, **only),
-    )
-    logs = list(_with_day_totals(waiting.filter(match).select_related("task"))[:limit])
-    _attach(logs, choices)
-    groups = group_by_person_and_day(logs)
-    budgets = budgets_for_people_and_days(
-        people={group.staff.pk: group.staff for group in groups}.values(),
-        days=[group.day for group in groups],
-    )
-    return ApprovalQueue(
-        days=[
-            QueueDay(
-                staff=group.staff,
-                day=group.day,
-                logs=group.logs,
-                figures=DayFigures(
-                    cap=budgets[(group.staff.pk, group.day)] + group.logs[0].day_extended,
-                    counted=group.logs[0].day_counted,
-                ),
+    if match:  # a category or dates: the people's counts are not these
+        counts = {
+            staff_id: (matching, minutes)
+            for staff_id, matching, minutes in TimeLog.objects.filter(
+                match,
+                staff_id__in=[p.pk for p in choices.people if p.waiting],
+                status=TimeLog.Status.SUBMITTED,
             )
-            for group in groups
+            .order_by()
+            .values_list("staff_id")
+            .annotate(matching=Count("pk"), minutes=Sum("minutes"))
+        }
+    else:
+        counts = {p.pk: (p.waiting, p.waiting_minutes) for p in choices.people if p.waiting}
+    listed = [p for p in choices.people if (person is None or p.pk == person.pk) and p.pk in counts]
+    # The first people by name whose entries fill the page; the last may not fit whole.
+    shown, room = [], limit
+    for p in listed:
+        if room <= 0:
+            break
+        shown.append(p.pk)
+        room -= counts[p.pk][0]
+    rows = []
+    if shown:
+        order = ["day", "pk"]
+        if room < 0:  # the last person's earliest entries, after everyone else's
+            order.insert(0, ExpressionWrapper(Q(staff_id=shown[-1]), BooleanField()))
+        rows = list(
+            TimeLog.objects.filter(match, staff_id__in=shown, status=TimeLog.Status.SUBMITTED)
+            .annotate(**ENTRY_EXTRAS)
+            .order_by(*order)
+            .values_list(
+                "pk",
+                "staff_id",
+                "day",
+                "minutes",
+                "category_id",
+                "task_id",
+                "task_title",
+                "description",
+                "outcome",
+                "day_counted",
+                "day_extended",
+            )[:limit]
+        )
+    people = {p.pk: p for p in choices.people}
+    rank = {pk: position for position, pk in enumerate(shown)}
+    rows.sort(key=lambda row: (rank[row[1]], row[2], row[0]))
+    categories = {category.pk: category for category in choices.categories}
+    missing = {row[4] for row in rows} - categories.keys()
+    if missing:  # a category added since the choices were read
+        categories.update(AssistCategory.objects.in_bulk(missing))
+    days: dict[tuple[int, datetime.date], QueueDay] = {}
+    totals: dict[tuple[int, datetime.date], tuple[int, int]] = {}  # counted, extended
+    for pk, staff_id, log_day, minutes, category_id, task_id, title, text, outcome, *sums in rows:
+        key = (staff_id, log_day)
+        queue_day = days.get(key)
+        if queue_day is None:
+            queue_day = days[key] = QueueDay(staff=people[staff_id], day=log_day, logs=[])
+            totals[key] = tuple(sums)
+        queue_day.logs.append(
+            QueueEntry(
+                pk=pk,
+                staff_id=staff_id,
+                day=log_day,
+                minutes=minutes,
+                category=categories[category_id],
+                task_id=task_id,
+                task_title=title,
+                description=text,
+                outcome=outcome,
+            )
+        )
+    budgets = budgets_for_people_and_days(
+        # What the budget rules read of a profile: its key and its department.
+        people=[
+            StaffProfile(pk=people[pk].pk, department_id=people[pk].department_id) for pk in shown
         ],
-        entries=summary["entries"] or 0,
-        minutes=summary["minutes"] or 0,
-        people=summary["people"] or 0,
+        days=[queue_day.day for queue_day in days.values()],
+    )
+    for key, queue_day in days.items():
+        counted, extended = totals[key]
+        queue_day.figures = DayFigures(cap=budgets[key] + extended, counted=counted)
+    return ApprovalQueue(
+        days=list(days.values()),
+        entries=sum(counts[p.pk][0] for p in listed),
+        minutes=sum(counts[p.pk][1] for p in listed),
+        people=len(listed),
         limit=limit,
-        all_entries=summary["all_entries"] or 0,
+        all_entries=sum(p.waiting for p in choices.people),
     )

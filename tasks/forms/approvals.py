@@ -3,10 +3,13 @@ decision needs, is checked by the services."""
 
 from __future__ import annotations
 
+from html import escape
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tasks.models import MAX_TEXT, TimeLog
@@ -29,16 +32,18 @@ class ListSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, " selected" if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
+        options = "".join(
+            '<option value="{}"{}>{}</option>'.format(
+                escape(str(key)), " selected" if str(key) in chosen else "", escape(str(label))
+            )
+            for key, label in self.choices
         )
-        attrs = self.build_attrs(self.attrs, attrs)
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe(options),  # noqa: S308 - every key and label went through escape()
+        )
 
 
 class ListedChoiceField(forms.ChoiceField):

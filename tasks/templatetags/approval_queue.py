@@ -92,6 +92,7 @@ class _Page:
         )
         self.tasks: dict[int, str] = {}
         self.dates: dict = {}
+        self.categories: dict[int, str] = {}
 
     def task(self, log) -> str:
         if log.task_id is None:
@@ -99,9 +100,15 @@ class _Page:
         link = self.tasks.get(log.task_id)
         if link is None:
             link = self.tasks[log.task_id] = '<a href="{}">{}</a>'.format(
-                escape(reverse("tasks:task_detail", args=[log.task_id])), escape(log.task.title)
+                escape(reverse("tasks:task_detail", args=[log.task_id])), escape(log.task_title)
             )
         return link
+
+    def category(self, category) -> str:
+        label = self.categories.get(category.pk)
+        if label is None:
+            label = self.categories[category.pk] = escape(category.label)
+        return label
 
     def date(self, day) -> tuple[str, str]:
         drawn = self.dates.get(day)
@@ -119,7 +126,7 @@ class _Page:
             checked=" checked" if log.pk in self.selected else "",
             label=escape(self.tick_label % {"minutes": log.minutes}),
             minutes=int(log.minutes),
-            category=escape(log.category.label),
+            category=self.category(log.category),
             task=self.task(log),
             description=_text(log.description),
             outcome=_text(log.outcome) or "—",
@@ -134,7 +141,7 @@ class _Page:
             ids=escape(group.ids),
             checked=" checked" if group.checked else "",
             name=escape(group.staff.display_name),
-            department=escape(group.staff.department.name),
+            department=escape(group.staff.department),
             weekday=weekday,
             date=date,
             waiting=escape(

@@ -17,6 +17,7 @@ from departments.models import Delegation
 from tasks import selectors, services
 from tasks.context_processors import navigation_counts
 from tasks.models import AssistCategory, BudgetExtension, DayLedger, StateChange, TimeLog
+from tasks.selectors_approvals import QUEUE_LIMIT
 from tests.factories import DelegationFactory, StaffProfileFactory, UserFactory
 
 QUEUE = reverse("tasks:approval_queue")
@@ -533,7 +534,7 @@ class TestQueryCounts:
         with django_assert_num_queries(few):
             response = client.get(QUEUE)
         assert response.context["queue"].entries == 200
-        assert sum(len(day.logs) for day in response.context["queue"].days) == 100  # one page
+        assert sum(len(day.logs) for day in response.context["queue"].days) == QUEUE_LIMIT
 
     def test_the_filtered_queue_costs_the_same_too(
         self, client, org, today, django_assert_num_queries
@@ -584,16 +585,16 @@ class TestQueryCounts:
         body = client_for(client, org, "supervisor").get(QUEUE).content.decode()
         assert '<span class="badge text-bg-warning">2</span>' in body
 
-    def test_the_queue_stops_at_100_entries_with_a_note(self, client, org, today):
-        _many_logs(org, today, 110)
+    def test_the_queue_stops_at_one_page_of_entries_with_a_note(self, client, org, today):
+        _many_logs(org, today, QUEUE_LIMIT + 10)
         response = client_for(client, org, "supervisor").get(QUEUE)
         queue = response.context["queue"]
-        assert queue.entries == 110
-        assert sum(len(day.logs) for day in queue.days) == 100
+        assert queue.entries == QUEUE_LIMIT + 10
+        assert sum(len(day.logs) for day in queue.days) == QUEUE_LIMIT
         assert queue.truncated
         body = response.content.decode()
-        assert "Showing the first 100 of 110 entries." in body
-        assert body.count("data-entry data-group") == 100
+        assert f"Showing the first {QUEUE_LIMIT} of {QUEUE_LIMIT + 10} entries." in body
+        assert body.count("data-entry data-group") == QUEUE_LIMIT
 
 
 # --------------------------------------------------------------------------- extensions
