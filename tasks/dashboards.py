@@ -212,6 +212,8 @@ def preset_of(rng: DateRange, today: datetime.date) -> str:
 
 NUMERIC = {"int", "minutes", "hours", "percent", "money", "ratio"}
 PLACES = {"hours": 1, "money": 2, "ratio": 2}
+# Below these a decimal is written as zero, as ``numberformat.format`` does.
+CUTOFFS = {places: Decimal("0." + "1".rjust(places, "0")) for places in (0, 1, 2)}
 DATE_FORMATS = {
     "date": "SHORT_DATE_FORMAT",
     "week": "MONTH_DAY_FORMAT",
@@ -235,12 +237,15 @@ class Formatter:
         """``numberformat.format`` with grouping forced, the same text for integers and
         decimals (which it writes truncated to ``places``, as Django does) in a fraction
         of its time; anything else goes to it."""
-        if type(value) is Decimal and isinstance(self.grouping, int):
-            if abs(value) < Decimal("0." + "1".rjust(places, "0")):
+        if type(value) is int and isinstance(self.grouping, int):
+            text = str(value)
+            if not places and len(text) <= self.grouping:
+                return text  # most cells: a small count or share
+        elif type(value) is Decimal and isinstance(self.grouping, int):
+            cutoff = CUTOFFS.get(places) or Decimal("0." + "1".rjust(places, "0"))
+            if abs(value) < cutoff:
                 value = Decimal(0)
             text = f"{value:f}"
-        elif type(value) is int and isinstance(self.grouping, int):
-            text = str(value)
         else:
             return numberformat.format(
                 value,
@@ -1325,23 +1330,31 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     trend_minutes: dict[datetime.date, dict[str, int]] = defaultdict(
         lambda: {"submitted": 0, "approved": 0}
     )
-    for department_id, span, start, people, sub, app in DepartmentSpanSummary.objects.filter(
-        Q(span=DepartmentSpanSummary.Span.WEEK, start__gte=mondays[0], start__lte=mondays[-1])
-        | Q(
-            span=DepartmentSpanSummary.Span.MONTH,
-            start__gte=trend.start,
-            start__lte=last.start if whole_last else last.start - datetime.timedelta(days=1),
+    # Summed over departments by the database (the rollup counts eligible people only;
+    # the minutes are those of every department-day, as the range's hours).
+    for span, start, people, sub, app in (
+        DepartmentSpanSummary.objects.filter(
+            Q(span=DepartmentSpanSummary.Span.WEEK, start__gte=mondays[0], start__lte=mondays[-1])
+            | Q(
+                span=DepartmentSpanSummary.Span.MONTH,
+                start__gte=trend.start,
+                start__lte=last.start if whole_last else last.start - datetime.timedelta(days=1),
+            )
         )
-    ).values_list(
-        "department_id", "span", "start", "people_logged", "submitted_minutes", "approved_minutes"
+        .values("span", "start")
+        .annotate(
+            people=Sum("people_logged", filter=Q(department__kind=Department.Kind.NON_MARKETING)),
+            submitted=Sum("submitted_minutes"),
+            approved=Sum("approved_minutes"),
+        )
+        .values_list("span", "start", "people", "submitted", "approved")
+        .order_by()
     ):
-        eligible_department = department_id in departments
         if span == DepartmentSpanSummary.Span.WEEK:
-            by_week[start] += people if eligible_department else 0
-            continue
-        trend_people[start] += people if eligible_department else 0
-        trend_minutes[start]["submitted"] += sub
-        trend_minutes[start]["approved"] += app
+            by_week[start] = people or 0
+        else:
+            trend_people[start] = people or 0
+            trend_minutes[start] = {"submitted": sub, "approved": app}
     if not whole_last:
         trend_people[last.start] = last_month_people
         trend_minutes[last.start] = last_minutes

@@ -493,8 +493,9 @@ class DepartmentDaySummary(models.Model):
 
 class DepartmentSpanSummary(models.Model):
     """One department's calendar month or Monday-to-Sunday week, summed by the rollup:
-    how many of its people (active members as the rollup last saw them) logged time in
-    it, and the minutes and categories of its department-days. The organisation
+    how many of its eligible people (active members of a non-marketing department, as
+    the rollup last saw them) logged time in it, and the minutes and categories of its
+    department-days. The organisation
     dashboard counts participation from these (a few hundred rows) rather than from the
     person-weeks and person-months of ten thousand people."""
 

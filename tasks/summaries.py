@@ -488,8 +488,9 @@ def _lock_department_spans(keys: list[tuple[int, str, datetime.date]]) -> None:
 def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> None:
     """Recompute the department-months and department-weeks containing these
     department-days (call after their department-days and the person-spans of their
-    people are written): the people of each department, active as of now, who logged
-    time in the span, and the minutes and categories of its department-days."""
+    people are written): the eligible people of each department as of now (active, of a
+    non-marketing department) who logged time in the span, and the minutes and
+    categories of its department-days."""
     if not keys:
         return
     _lock_department_spans(
@@ -525,10 +526,11 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
                 SELECT p.department_id, s.{column} AS start, COUNT(*) AS people
                 FROM {model._meta.db_table} s
                 JOIN {StaffProfile._meta.db_table} p ON p.id = s.staff_id
+                JOIN {Department._meta.db_table} e ON e.id = p.department_id
                 JOIN {DEPARTMENT_KEYS} k
                     ON k.department_id = p.department_id AND k.day = s.{column}
                 WHERE s.{column} BETWEEN %(first)s AND %(last)s
-                    AND s.days_logged > 0 AND p.is_active
+                    AND s.days_logged > 0 AND p.is_active AND e.kind = %(eligible_kind)s
                 GROUP BY p.department_id, s.{column}
             ), minutes AS (
                 SELECT d.department_id, m.span AS start,
@@ -564,6 +566,7 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
             select=select,
             params={
                 "span": str(span),
+                "eligible_kind": Department.Kind.NON_MARKETING,
                 "first": spans[0],
                 "last": spans[-1],
                 "first_day": spans[0],

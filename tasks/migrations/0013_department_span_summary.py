@@ -19,8 +19,8 @@ def _week(day):
 
 def fill_spans(apps, schema_editor):
     """The department-months and -weeks of the summaries so far (the rollup keeps them
-    from now on): people from the person-spans, minutes and categories from the
-    department-days."""
+    from now on): eligible people (active, of a non-marketing department) from the
+    person-spans, minutes and categories from the department-days."""
     DepartmentDaySummary = apps.get_model("tasks", "DepartmentDaySummary")
     DepartmentSpanSummary = apps.get_model("tasks", "DepartmentSpanSummary")
     spans = [
@@ -46,7 +46,11 @@ def fill_spans(apps, schema_editor):
                 row["categories"][str(key)] += int(minutes)
     for span, model, column, _start_of in spans:
         for department_id, start, people in (
-            model.objects.filter(days_logged__gt=0, staff__is_active=True)
+            model.objects.filter(
+                days_logged__gt=0,
+                staff__is_active=True,
+                staff__department__kind="non_marketing",
+            )
             .order_by()
             .values_list("staff__department_id", column)
             .annotate(n=Count("pk"))

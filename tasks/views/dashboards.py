@@ -50,6 +50,7 @@ class Section:
         return self.table.title
 
 
+PLAIN = (int, Decimal)
 NUMERIC_HEADER = '<th scope="col" class="text-end">'
 ROW_HEADER = 'scope="row" class="fw-normal"'
 
@@ -64,14 +65,19 @@ def table_html(table: Table) -> SafeString:
     caption = escape(str(table.caption or table.title))
     numeric = [column.numeric for column in columns]
 
+    def text(value, kind: str) -> str:
+        written_value = written(value, kind)
+        # A number, or the dash for none, needs no escaping.
+        return written_value if value is None or type(value) in PLAIN else escape(written_value)
+
     def cells(values: list, *, row_class: str = "", link: str = "") -> str:
-        first = escape(written(values[0], columns[0].kind))
+        first = text(values[0], columns[0].kind)
         if link:
             first = f'<a href="{escape(link)}">{first}</a>'
         rest = "".join(
-            f'<td class="text-end text-nowrap">{escape(written(value, column.kind))}</td>'
+            f'<td class="text-end text-nowrap">{text(value, column.kind)}</td>'
             if is_numeric
-            else f"<td>{escape(written(value, column.kind))}</td>"
+            else f"<td>{text(value, column.kind)}</td>"
             for value, column, is_numeric in zip(values[1:], columns[1:], numeric[1:], strict=True)
         )
         return f"<th {row_class}>{first}</th>{rest}"

@@ -77,18 +77,19 @@ def _seed(org):
 
 def _expected() -> dict:
     """Every department-span with time, straight from the logs: the people counted are
-    the department's members active now who logged time (not rejected) in the span."""
+    the department's eligible members now (active, not marketing) who logged time (not
+    rejected) in the span."""
     spans: dict = defaultdict(
         lambda: {"people": set(), "submitted": 0, "approved": 0, "categories": defaultdict(int)}
     )
-    for log in TimeLog.objects.select_related("staff"):
+    for log in TimeLog.objects.select_related("staff__department"):
         if log.status == TimeLog.Status.REJECTED:
             continue
         for span, start_of in ((MONTH, _month), (WEEK, _week)):
             row = spans[(log.staff.department_id, span, start_of(log.day))]
             row[log.status] += log.minutes
             row["categories"][str(log.category_id)] += log.minutes
-            if log.staff.is_active:
+            if log.staff.is_active and not log.staff.department.is_marketing:
                 row["people"].add(log.staff_id)
     return {
         key: (len(row["people"]), row["submitted"], row["approved"], dict(row["categories"]))
