@@ -528,9 +528,13 @@ def _commit_without_waiting() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[int, Statement]:
-    """These people's statements in the period, created when missing, locked; each with
-    ``manual_total``, the sum of the lines a recalculation keeps (None without any)."""
+def _statements_for_update(
+    period: PayoutPeriod, lines_by_staff: dict[int, list[LineDraft]], run: int
+) -> tuple[dict[int, Statement], set[int]]:
+    """These people's statements in the period, locked; each with ``manual_total``, the
+    sum of the lines a recalculation keeps (None without any). A missing statement is
+    created for someone with lines, at once with its total and run: the ids of those
+    found so (nothing left to update) come second."""
     locked = (
         Statement.objects.select_for_update(of=("self",))
         .filter(period=period)
@@ -546,18 +550,36 @@ def _statements_for_update(period: PayoutPeriod, staff_ids: list[int]) -> dict[i
         .order_by("staff_id")
     )
     statements = {
-        statement.staff_id: statement for statement in locked.filter(staff_id__in=staff_ids)
+        statement.staff_id: statement
+        for statement in locked.filter(staff_id__in=sorted(lines_by_staff))
     }
-    missing = [staff_id for staff_id in staff_ids if staff_id not in statements]
-    if missing:
-        Statement.objects.bulk_create(
-            [Statement(period=period, staff_id=staff_id) for staff_id in missing],
-            ignore_conflicts=True,
-        )
-        statements.update(
-            (statement.staff_id, statement) for statement in locked.filter(staff_id__in=missing)
-        )
-    return statements
+    totals = {
+        staff_id: round_money(sum((line.amount for line in lines), ZERO))
+        for staff_id, lines in lines_by_staff.items()
+        if lines and staff_id not in statements
+    }
+    if not totals:
+        return statements, set()
+    Statement.objects.bulk_create(
+        [
+            Statement(period=period, staff_id=staff_id, total=total, calculated_run=run)
+            for staff_id, total in sorted(totals.items())
+        ],
+        ignore_conflicts=True,
+    )
+    fresh = set()
+    for statement in locked.filter(staff_id__in=sorted(totals)):
+        statements[statement.staff_id] = statement
+        if (
+            statement.status == Statement.Status.DRAFT
+            and statement.manual_total is None
+            and statement.recommended_by_id is None
+            and statement.recommended_at is None
+            and statement.total == totals[statement.staff_id]
+            and statement.calculated_run == run
+        ):
+            fresh.add(statement.pk)
+    return statements, fresh
 
 
 def _delete_calculated_lines(statement_ids: list[int]) -> None:
@@ -662,10 +684,12 @@ def statements_calculate(
                 calculation_done=done
             )
         staff_ids = sorted(lines_by_staff)
-        statements = _statements_for_update(period, staff_ids)
+        statements, fresh = _statements_for_update(period, lines_by_staff, run)
         result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
         open_ones = []
         for staff_id in staff_ids:
+            if staff_id not in statements and not lines_by_staff[staff_id]:
+                continue  # no statement and nothing to write
             statement = statements[staff_id]
             if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
                 result[staff_id] = statement
@@ -711,7 +735,9 @@ def statements_calculate(
             result[statement.staff_id] = statement
         # One statement for the batch: the totals are summed by the database from the lines
         # just written (Django's bulk_update would build a CASE per row, slowly).
-        Statement.objects.filter(pk__in=[statement.pk for statement in kept]).update(
+        Statement.objects.filter(
+            pk__in=[statement.pk for statement in kept if statement.pk not in fresh]
+        ).update(
             total=Coalesce(
                 Subquery(
                     RewardLine.objects.filter(statement=OuterRef("pk"))

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from rewards.models import Inquiry, RewardLine, RewardRule, Statement
+from rewards.models import Inquiry, PayoutPeriod, RewardLine, RewardRule, Statement
 from rewards.services import payouts
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import (
@@ -196,3 +196,31 @@ def test_only_the_calculations_own_batches_commit_without_waiting_for_the_disk(o
         )
         assert seen == ["off", "on"]
         assert synchronous_commit() == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_run_writes_each_new_statement_once_with_its_total_and_run(org):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=90)
+    march = month(2026, 3)
+    payouts.payout_period_close(actor=None, period=march)
+    run = 3
+    PayoutPeriod.objects.filter(pk=march.pk).update(calculation_run=run)
+
+    with CaptureQueriesContext(connection) as queries:
+        payouts.payout_period_calculate(period_id=march.pk, run=run)
+
+    statement = statement_of(march, org.staff_profile)
+    # 90 min × 30.00 / 60 = 45.00
+    assert (statement.total, statement.status, statement.calculated_run) == (
+        Decimal("45.00"),
+        Statement.Status.DRAFT,
+        run,
+    )
+    assert (statement.recommended_by, statement.recommended_at) == (None, None)
+    written = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "rewards_statement"')]
+    assert written == []
+
+    calculate(march)  # a recalculation updates it
+    statement.refresh_from_db()
+    assert statement.total == Decimal("45.00")
