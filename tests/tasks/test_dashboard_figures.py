@@ -853,7 +853,7 @@ def test_the_department_dashboard_matches_the_raw_rows(login, org, today):
 
 # Upper bounds, session and authentication included; the exact count is whatever one
 # month of data takes, and twelve months must take exactly as many.
-MAX_QUERIES = {"me": 16, "team": 18, "marketing": 14, "org": 19, "department": 17}
+MAX_QUERIES = {"me": 16, "team": 8, "marketing": 14, "org": 10, "department": 17}
 
 
 def _pages(org):
