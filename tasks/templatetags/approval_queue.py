@@ -90,9 +90,13 @@ class _Page:
                 ),
             )
         )
+        # Drawn once a page each: the same people, days, tasks and minutes recur.
         self.tasks: dict[int, str] = {}
         self.dates: dict = {}
         self.categories: dict[int, str] = {}
+        self.people: dict[int, tuple[str, str]] = {}
+        self.waiting: dict[int, str] = {}
+        self.labels: dict[int, str] = {}
 
     def task(self, log) -> str:
         if log.task_id is None:
@@ -119,12 +123,36 @@ class _Page:
             )
         return drawn
 
+    def person(self, person) -> tuple[str, str]:
+        drawn = self.people.get(person.pk)
+        if drawn is None:
+            drawn = self.people[person.pk] = (
+                escape(person.display_name),
+                escape(person.department),
+            )
+        return drawn
+
+    def label(self, minutes: int) -> str:
+        label = self.labels.get(minutes)
+        if label is None:
+            label = self.labels[minutes] = escape(self.tick_label % {"minutes": minutes})
+        return label
+
+    def waiting_text(self, minutes: int) -> str:
+        text = self.waiting.get(minutes)
+        if text is None:
+            text = self.waiting[minutes] = escape(
+                ngettext("%(minutes)s minute waiting", "%(minutes)s minutes waiting", minutes)
+                % {"minutes": minutes}
+            )
+        return text
+
     def entry(self, log, index: int) -> str:
         return ENTRY.format(
             pk=int(log.pk),
             index=index,
             checked=" checked" if log.pk in self.selected else "",
-            label=escape(self.tick_label % {"minutes": log.minutes}),
+            label=self.label(log.minutes),
             minutes=int(log.minutes),
             category=self.category(log.category),
             task=self.task(log),
@@ -134,20 +162,17 @@ class _Page:
 
     def day(self, group, index: int) -> str:
         weekday, date = self.date(group.day)
-        minutes = group.pending_minutes
+        name, department = self.person(group.staff)
         figures = group.figures
         return DAY.format(
             index=index,
-            ids=escape(group.ids),
+            ids=group.ids,  # numbers and commas
             checked=" checked" if group.checked else "",
-            name=escape(group.staff.display_name),
-            department=escape(group.staff.department),
+            name=name,
+            department=department,
             weekday=weekday,
             date=date,
-            waiting=escape(
-                ngettext("%(minutes)s minute waiting", "%(minutes)s minutes waiting", minutes)
-                % {"minutes": minutes}
-            ),
+            waiting=self.waiting_text(group.pending_minutes),
             over_class=' class="text-danger fw-semibold"' if figures.over else "",
             figures=escape(self.figures % {"counted": figures.counted, "cap": figures.cap}),
             over_badge=self.over_badge if figures.over else "",
