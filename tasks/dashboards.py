@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Count,
-    FilteredRelation,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -657,56 +657,65 @@ class TeamScope:
 
 
 def team_scope(*, user, today: datetime.date) -> TeamScope:
-    """One query: the people whose approvals ``user`` holds today (the delegations read
-    inside it) with their submitted entries counted by age — the approval queue's
-    entries, one row per person."""
-    recent = _local_midnight(today - datetime.timedelta(days=2))
-    week_ago = _local_midnight(today - datetime.timedelta(days=7))
-    ages = {
-        "fresh": Q(waiting__created_at__gte=recent),
-        "week": Q(waiting__created_at__gte=week_ago, waiting__created_at__lt=recent),
-        "old": Q(waiting__created_at__lt=week_ago),
-    }
-    rows = (
+    """One query: the people whose approvals ``user`` holds today (``supervised_by``,
+    the delegations read inside it) with their submitted entries — the approval queue's
+    — counted by age. Written as SQL around the ORM's filter: the same statement through
+    the ORM took twice as long to build as to run."""
+    moment = connection.ops.adapt_datetimefield_value  # as the ORM binds a datetime
+    recent = moment(_local_midnight(today - datetime.timedelta(days=2)))
+    week_ago = moment(_local_midnight(today - datetime.timedelta(days=7)))
+    people, people_params = (
         StaffProfile.objects.filter(supervised_by(user=user, day=today, field="line_supervisor"))
         .exclude(user=user)
-        .annotate(
-            waiting=FilteredRelation(
-                "time_logs", condition=Q(time_logs__status=TimeLog.Status.SUBMITTED)
+        .values(
+            member=F("pk"),
+            first=F("user__first_name"),
+            last=F("user__last_name"),
+            login=F("user__username"),
+            unit=F("department_id"),
+            unit_name=F("department__name"),
+            active=F("is_active"),
+        )
+        .query.sql_with_params()
+    )
+    ages = {
+        "fresh": ("w.created_at >= %s", [recent]),
+        "week": ("w.created_at >= %s AND w.created_at < %s", [week_ago, recent]),
+        "old": ("w.created_at < %s", [week_ago]),
+    }
+    counts = ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {condition} THEN w.minutes ELSE 0 END)"
+        for condition, _params in ages.values()
+    )
+    count_params = [value for _c, params in ages.values() for value in params * 2]
+    columns = "t.member, t.first, t.last, t.login, t.unit, t.unit_name, t.active"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT {columns}, {counts}
+            FROM ({people}) t
+            LEFT JOIN {TimeLog._meta.db_table} w ON w.staff_id = t.member AND w.status = %s
+            GROUP BY {columns}
+            """,  # noqa: S608 - names from the models, the people's query built by the ORM
+            [*count_params, *people_params, TimeLog.Status.SUBMITTED],
+        )
+        rows = cursor.fetchall()
+    everyone = []
+    for pk, first_name, last_name, username, department_id, department_name, active, *n in rows:
+        everyone.append(
+            TeamMember(
+                pk=pk,
+                display_name=f"{first_name} {last_name}".strip() or username,
+                department_id=department_id,
+                department_name=department_name,
+                is_active=bool(active),
+                waiting={
+                    key: (int(n[2 * index] or 0), int(n[2 * index + 1] or 0))
+                    for index, key in enumerate(ages)
+                },
             )
         )
-        .values(
-            "pk",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "department_id",
-            "department__name",
-            "is_active",
-        )
-        .annotate(
-            **{f"{key}_n": Count("waiting", filter=condition) for key, condition in ages.items()},
-            **{
-                f"{key}_m": Sum("waiting__minutes", filter=condition)
-                for key, condition in ages.items()
-            },
-        )
-        .order_by()
-    )
-    everyone = [
-        TeamMember(
-            pk=row["pk"],
-            display_name=(
-                f"{row['user__first_name']} {row['user__last_name']}".strip()
-                or row["user__username"]
-            ),
-            department_id=row["department_id"],
-            department_name=row["department__name"],
-            is_active=row["is_active"],
-            waiting={key: (row[f"{key}_n"], row[f"{key}_m"] or 0) for key in ages},
-        )
-        for row in rows
-    ]
     everyone.sort(key=lambda person: (person.display_name.lower(), person.pk))
     return TeamScope(user=user, today=today, everyone=everyone)
 
