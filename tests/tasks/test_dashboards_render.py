@@ -4,7 +4,7 @@ count of waiting entries standing in for the navigation badge's query."""
 
 import datetime
 import random
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 
-from tasks.dashboards import Column, Formatter, Row, Table
+from tasks.dashboards import Column, Formatter, Row, Table, percent
 from tasks.models import AssistCategory, TimeLog
 from tasks.selectors import pending_approval_count
 from tasks.views.dashboards import table_html
@@ -149,3 +149,16 @@ def test_the_team_dashboard_gives_the_navigation_its_count_of_waiting_entries(lo
     assert filtered.context["nav_pending_count"] == expected
     assert filtered.context["dashboard"].kpi("pending") == 2
     assert not any('COUNT(*) AS "__count"' in query["sql"] for query in queries)
+
+
+def test_whole_percentages_in_integers_round_as_the_decimal_rule_does():
+    rng = random.Random(3)
+    for _ in range(20000):
+        whole = rng.randint(1, 10 ** rng.randint(1, 7))
+        part = rng.randint(0, 3 * whole)
+        by_decimals = int(
+            (Decimal(100) * Decimal(part) / Decimal(whole)).quantize(1, ROUND_HALF_UP)
+        )
+        assert percent(part, whole) == by_decimals, (part, whole)
+    assert percent(1, 8) == 13  # 12.5 rounds half up
+    assert percent(Decimal("1.5"), 2) == 75
