@@ -280,8 +280,18 @@ class Formatter:
             if kind not in self.dates:
                 self.dates[kind] = get_format(DATE_FORMATS[kind])
             return dateformat.format(value, self.dates[kind])
-        if kind == "percent":
-            return f"{self.number(value)} %"
+        if kind == "percent":  # written without decimal places of its own
+            if type(value) is not int:
+                value = numberformat.format(
+                    value,
+                    self.decimal,
+                    None,
+                    self.grouping,
+                    self.thousands,
+                    force_grouping=True,
+                    use_l10n=True,
+                )
+            return f"{self.number(value) if type(value) is int else value} %"
         return self.number(value, PLACES.get(kind, 0))
 
 
@@ -727,7 +737,7 @@ def department_choices(people: Sequence[TeamMember]) -> list[tuple[int, str]]:
     return sorted(seen.items(), key=lambda item: (item[1].lower(), item[0]))
 
 
-def _daily_budgets(people: Sequence[StaffProfile], rng: DateRange) -> dict[int, list[int]]:
+def _daily_budgets(people: Sequence[TeamMember], rng: DateRange) -> dict[int, list[int]]:
     """{profile id: the budget of each day of the range, 0 on weekends} from the runs of
     days a budget holds (two queries; a budget changes only where a rule starts)."""
     budgets = {person.pk: [0] * rng.length for person in people}

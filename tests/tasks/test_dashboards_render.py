@@ -53,6 +53,9 @@ def test_cells_are_written_by_kind(language):
         assert written(None, "percent") == "—"
         assert written(None, "text") == ""
         assert written(37, "percent") == "37 %"
+        assert written(Decimal("12345.5"), "percent") == (
+            number_format(Decimal("12345.5"), use_l10n=True, force_grouping=True) + " %"
+        )
         assert written(Decimal("12345.6"), "hours") == number_format(
             Decimal("12345.6"), decimal_pos=1, use_l10n=True, force_grouping=True
         )
