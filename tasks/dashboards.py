@@ -403,6 +403,23 @@ def categories_of_days(
     return labels, minutes
 
 
+def _days_of(staff_ids: Sequence[int], rng: DateRange) -> list[tuple]:
+    """(person, day, submitted, approved minutes) of these people's summarised days in
+    the range — a thousand rows for a team's month, read without the ORM's cost of
+    building the statement and a tuple per row."""
+    marks = ", ".join(["%s"] * len(staff_ids)) or "NULL"  # IN (NULL) matches nobody
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT staff_id, day, submitted_minutes, approved_minutes
+            FROM {PersonDaySummary._meta.db_table}
+            WHERE staff_id IN ({marks}) AND day BETWEEN %s AND %s
+            """,  # noqa: S608 - table name from the model, values bound
+            [*staff_ids, rng.start, rng.end],
+        )
+        return cursor.fetchall()
+
+
 def _category_table(
     totals: dict[str, int], labels: dict[str, str], *, in_hours: bool, caption: str
 ) -> Table:
@@ -774,9 +791,7 @@ def team_dashboard(
     labels, by_category = categories_of_days(ids, rng)
     logged = {pk: [0] * rng.length for pk in ids}
     approved: dict[int, int] = dict.fromkeys(ids, 0)
-    for staff_id, day, submitted, approved_minutes in PersonDaySummary.objects.filter(
-        staff_id__in=ids, day__gte=rng.start, day__lte=rng.end
-    ).values_list("staff_id", "day", "submitted_minutes", "approved_minutes"):
+    for staff_id, day, submitted, approved_minutes in _days_of(ids, rng):
         logged[staff_id][(day - rng.start).days] += submitted + approved_minutes
         approved[staff_id] += approved_minutes
 
