@@ -1,7 +1,12 @@
+from html import escape
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.models import ModelChoiceIterator
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import MAX_DAILY_BUDGET_MINUTES, StaffProfile
@@ -27,17 +32,31 @@ class ShortListIterator(ModelChoiceIterator):
             yield self.choice(obj)
 
 
-class ShortListSelect(forms.Select):
-    """Django's drop-down with the options written in its own template: the stock one
-    includes a template per option, which costs more than the rest of a field."""
+class ListSelect(forms.Select):
+    """A flat ``<select>`` drawn in Python. Django draws each ``<option>`` through a
+    template of its own, which costs more than the rest of a field: for a supervisor's
+    fifty reports that was about 3 ms a page."""
 
-    template_name = "departments/widgets/short_list_select.html"
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            '<option value="{}"{}>{}</option>'.format(
+                escape(str(key)), " selected" if str(key) in chosen else "", escape(str(label))
+            )
+            for key, label in self.choices
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe(options),  # noqa: S308 - every key and label went through escape()
+        )
 
 
 class ShortListChoiceField(forms.ModelChoiceField):
     """A drop-down of a short list: the categories, a person's open tasks, a team."""
 
-    widget = ShortListSelect
+    widget = ListSelect
     iterator = ShortListIterator
 
 

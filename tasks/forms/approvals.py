@@ -3,15 +3,11 @@ decision needs, is checked by the services."""
 
 from __future__ import annotations
 
-from html import escape
-
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from departments.forms import ListSelect
 from tasks.models import MAX_TEXT, TimeLog
 from tasks.selectors_outcomes import tasks_with_outcomes_to_review
 
@@ -24,26 +20,6 @@ class DateInput(forms.DateInput):
     def __init__(self, **kwargs):
         kwargs.setdefault("format", "%Y-%m-%d")
         super().__init__(**kwargs)
-
-
-class ListSelect(forms.Select):
-    """A flat ``<select>`` drawn in Python. Django draws each ``<option>`` through a
-    template of its own: for a supervisor's fifty reports that was about 3 ms a page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = set(self.format_value(value))
-        options = "".join(
-            '<option value="{}"{}>{}</option>'.format(
-                escape(str(key)), " selected" if str(key) in chosen else "", escape(str(label))
-            )
-            for key, label in self.choices
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            mark_safe(options),  # noqa: S308 - every key and label went through escape()
-        )
 
 
 class ListedChoiceField(forms.ChoiceField):
