@@ -1235,28 +1235,32 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     leads, reward cost and its return, and twelve-month trends (six queries).
 
     Participation counts today's eligible people (active, of a non-marketing department)
-    who logged time. A range of whole months or one whole week, the weeks and the
-    twelve months read the department-span summaries; any other range counts its
-    people from their person-days (or person-months), inside the departments' query."""
+    who logged time. One whole month or week, the weeks and the twelve months read the
+    department-span summaries (kept by the rollup, which counts who was eligible when it
+    ran); any other range counts its people from their person-months or person-days,
+    inside the departments' query."""
     dashboard = Dashboard(kind="org", title=_("Organisation dashboard"), rng=rng)
     trend = rng.trend_months()
     last = trend.months()[-1]
     whole_last = _whole_months(last)
+    # The summaries that hold the range's minutes; its people too when it is one span
+    # (people of several spans are counted once each, from their own summaries).
     if _whole_months(rng):
         range_span = DepartmentSpanSummary.Span.MONTH
+        one_span = len(rng.months()) == 1
     elif _whole_week(rng) and whole_last:
-        range_span = DepartmentSpanSummary.Span.WEEK
+        range_span, one_span = DepartmentSpanSummary.Span.WEEK, True
     else:
-        range_span = None
+        range_span, one_span = None, False
 
     people_days = PersonDaySummary.objects.filter(_logged())
     counted = {}
-    if range_span is None:
+    if not one_span:
         counted["took_part"] = _took_part(
             PersonMonthSummary.objects.filter(
                 days_logged__gt=0, month__gte=rng.start, month__lte=rng.end
             )
-            if _whole_months(rng)
+            if range_span == DepartmentSpanSummary.Span.MONTH
             else people_days.filter(day__gte=rng.start, day__lte=rng.end)
         )
     if not whole_last:
@@ -1292,7 +1296,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
             "approved_minutes",
             "minutes_by_category",
         ):
-            if department_id in departments:
+            if one_span and department_id in departments:
                 participants[department_id] = people
             submitted[department_id] += sub
             approved[department_id] += app

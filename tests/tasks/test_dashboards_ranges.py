@@ -43,12 +43,15 @@ RANGES = {
 
 def _activity(org):
     """January and February in full, and March up to today (Tuesday 10 March), where
-    someone joins in this week only and someone else logged last week only."""
+    someone joins in this week only and someone else logged last week only; one person
+    logs in January but not in February."""
     activity = seed(org, TWO_MONTHS)
     march = [datetime.date(2026, 3, day) for day in (2, 3, 9, 10)]
     for day in march:
         activity.log(org.staff_profile, day, 40, "phone-marketing", TimeLog.Status.APPROVED)
     activity.log(activity.idle, march[2], 25, "client-visit", TimeLog.Status.SUBMITTED)
+    # Ida also logs one January day: two months count her once, February not at all.
+    activity.log(activity.idle, datetime.date(2026, 1, 14), 35, "client-visit", "approved")
     activity.log(org.other_staff.profile, march[0], 50, "phone-marketing", "approved")
     activity.log(org.outsider.profile, march[3], 30, "phone-marketing", TimeLog.Status.REJECTED)
     summaries_rebuild()
