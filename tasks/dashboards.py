@@ -1165,19 +1165,47 @@ def _logged() -> Q:
     return Q(submitted_minutes__gt=0) | Q(approved_minutes__gt=0)
 
 
-def _revenue(collections) -> Decimal:
-    totals = collections.aggregate(
-        collected=Sum("amount", filter=Q(kind=Collection.Kind.COLLECTION)),
-        refunded=Sum("amount", filter=Q(kind=Collection.Kind.REFUND)),
-    )
-    return _money((totals["collected"] or ZERO) - (totals["refunded"] or ZERO))
-
-
-def _reward_cost(statements, rng: DateRange) -> Decimal:
-    return _money(
-        statements.filter(
-            status__in=REWARDED, period__start_date__lte=rng.end, period__end_date__gte=rng.start
-        ).aggregate(total=Sum("total"))["total"]
+def _revenue_and_cost(rng: DateRange) -> tuple[Decimal, Decimal]:
+    """Collections less refunds received in the range on leads that people of
+    non-marketing departments introduced, and the approved and paid statements of the
+    payout periods overlapping it — two sums in one statement (through the ORM, each
+    took longer to build than to run)."""
+    collection, lead = Collection._meta, Collection._meta.get_field("lead").related_model._meta
+    period = Statement._meta.get_field("period").related_model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (
+                SELECT SUM(CASE WHEN c.kind = %s THEN c.amount ELSE -c.amount END)
+                FROM {collection.db_table} c
+                JOIN {lead.db_table} l ON l.id = c.lead_id
+                JOIN {StaffProfile._meta.db_table} p ON p.id = l.introducer_id
+                JOIN {Department._meta.db_table} d ON d.id = p.department_id
+                WHERE c.received_on BETWEEN %s AND %s AND c.kind IN (%s, %s) AND d.kind = %s
+            ), (
+                SELECT SUM(s.total)
+                FROM {Statement._meta.db_table} s
+                JOIN {period.db_table} t ON t.id = s.period_id
+                WHERE s.status IN (%s, %s) AND t.start_date <= %s AND t.end_date >= %s
+            )
+            """,  # noqa: S608 - table names from the models, values bound
+            [
+                Collection.Kind.COLLECTION,
+                rng.start,
+                rng.end,
+                Collection.Kind.COLLECTION,
+                Collection.Kind.REFUND,
+                Department.Kind.NON_MARKETING,
+                *REWARDED,
+                rng.end,
+                rng.start,
+            ],
+        )
+        revenue, cost = cursor.fetchone()
+    # SQLite sums decimals as floats: their shortest text is the sum of the cents.
+    return tuple(
+        _money(value if isinstance(value, Decimal) else Decimal(str(value or 0)))
+        for value in (revenue, cost)
     )
 
 
@@ -1466,14 +1494,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         )
     )
 
-    revenue = _revenue(
-        Collection.objects.filter(
-            received_on__gte=rng.start,
-            received_on__lte=rng.end,
-            lead__introducer__department__kind=Department.Kind.NON_MARKETING,
-        )
-    )
-    cost = _reward_cost(Statement.objects.all(), rng)
+    revenue, cost = _revenue_and_cost(rng)
     yield_per_yuan = ratio(revenue, cost)
     dashboard.add(
         Table(
