@@ -525,7 +525,7 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
 # on the way, and then writes only the rows that differ. The work tables have names of
 # their own run and are created and dropped inside the chunk's transaction: no other
 # session ever sees them, and a failure (or a lost connection) rolls them back with it.
-REBUILD_BRANCHES = 4  # parts of a chunk that PostgreSQL's workers share out
+REBUILD_BRANCHES = 6  # parts of a chunk that PostgreSQL's workers share out
 
 
 def _day_ranges(first: datetime.date, last: datetime.date, parts: int) -> list[dict]:
