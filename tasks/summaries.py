@@ -551,9 +551,7 @@ def _span_ranges(spans: list[datetime.date], end_of, parts: int) -> list[dict]:
     ]
 
 
-def _differences(
-    cursor,
-    work: str,
+def _compare(
     select: str,
     params: dict,
     *,
@@ -563,39 +561,53 @@ def _differences(
     differs: dict[str, str] | None = None,
     ranges: list[dict] | None = None,
     within: str = "",
-) -> None:
-    """Work table ``work``: the rows of ``select`` (aliased ``c``) that are missing from
-    ``table`` (aliased ``s``) or differ from it, with the stored row's id (``stored_id``,
-    NULL when missing). ``differs`` gives the SQL that tells a value changed, where a
-    plain comparison does not do.
+    columns: dict[str, str] | None = None,
+    tag: str = "",
+) -> list[str]:
+    """SQL of the rows of ``select`` (aliased ``c``) that are missing from ``table``
+    (aliased ``s``) or differ from it, with the stored row's id (``stored_id``, NULL when
+    missing). ``differs`` gives the SQL that tells a value changed where a plain
+    comparison does not do; ``columns`` names the column of ``c`` holding a key or value
+    when it is not its own name.
 
     With ``ranges``, ``select`` and ``within`` (a condition on ``s``) hold placeholders
-    (``{lo}``, ``{hi}``...) for each range's bounds, and the statement is one part per
-    range joined with UNION ALL, parallel scans turned off: PostgreSQL then hands whole
-    parts to its workers (a Parallel Append), each aggregating, joining and comparing
-    its own rows so that only the differences reach the leader — where parallel scans
-    under each part would leave all the grouping and joining to the leader."""
-    differs = differs or {}
-    match = " AND ".join([f"s.{key} = c.{key}" for key in keys] + ([within] if within else []))
-    changed = " OR ".join(differs.get(value, f"s.{value} <> c.{value}") for value in values)
+    (``{lo}``, ``{hi}``...) for each range's bounds (added to ``params``, their names
+    suffixed with ``tag`` and the range's index), and the SQL is one part per range."""
+    differs, columns = differs or {}, columns or {}
+    match = " AND ".join(
+        [f"s.{key} = c.{columns.get(key, key)}" for key in keys] + ([within] if within else [])
+    )
+    changed = " OR ".join(
+        differs.get(value, f"s.{value} <> c.{columns.get(value, value)}") for value in values
+    )
     compare = f"""
         SELECT c.*, s.id AS stored_id FROM ({select}) c
         LEFT JOIN {table} s ON {match}
         WHERE s.id IS NULL OR {changed}
     """  # noqa: S608 - names from the models and the run, values bound
-    if ranges is None:
-        cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {compare}", params)
-        return
     parts = []
-    for index, bounds in enumerate(ranges):
+    for index, bounds in enumerate(ranges or [{}]):
         part = compare
         for name, value in bounds.items():
-            params[f"{name}_{index}"] = value
-            part = part.replace(f"{{{name}}}", f"%({name}_{index})s")
-        parts.append(f"({part})")
+            params[f"{name}_{tag}{index}"] = value
+            part = part.replace(f"{{{name}}}", f"%({name}_{tag}{index})s")
+        parts.append(part)
+    return parts
+
+
+def _differences(cursor, work: str, parts: list[str], params: dict) -> None:
+    """Work table ``work``: the rows of the ``parts`` (``_compare``), joined with UNION
+    ALL. With several parts, parallel scans are turned off for the statement: PostgreSQL
+    then hands whole parts to its workers (a Parallel Append), each aggregating, joining
+    and comparing its own rows so that only the differences reach the leader — where
+    parallel scans under each part would leave all the grouping and joining to it."""
+    if len(parts) == 1:
+        cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {parts[0]}", params)
+        return
+    statement = " UNION ALL ".join(f"({part})" for part in parts)
     cursor.execute("SET LOCAL min_parallel_table_scan_size = '1TB'")
     cursor.execute("SET LOCAL min_parallel_index_scan_size = '1TB'")
-    cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {' UNION ALL '.join(parts)}", params)
+    cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {statement}", params)
     cursor.execute("SET LOCAL min_parallel_table_scan_size = DEFAULT")
     cursor.execute("SET LOCAL min_parallel_index_scan_size = DEFAULT")
 
@@ -609,17 +621,18 @@ def _write_differences(
     values: list[str],
     now,
     assign: dict[str, str] | None = None,
+    where: str = "TRUE",
 ) -> int:
-    """Update the stored rows listed in work table ``work``, insert the missing ones,
-    and drop ``work``. ``assign`` gives the SQL of a value (over ``w``) that is not a
-    column of ``work``."""
+    """Update the stored rows listed in work table ``work`` (those matching ``where``),
+    and insert the missing ones. ``assign`` gives the SQL of a value (over ``w``) that
+    is not a column of ``work``."""
     assign = assign or {}
     source = {value: assign.get(value, f"w.{value}") for value in [*keys, *values]}
     cursor.execute(
         f"""
         UPDATE {table} t SET {", ".join(f"{value} = {source[value]}" for value in values)},
             computed_at = %(now)s
-        FROM {work} w WHERE w.stored_id IS NOT NULL AND t.id = w.stored_id
+        FROM {work} w WHERE w.stored_id IS NOT NULL AND t.id = w.stored_id AND {where}
         """,  # noqa: S608 - names from the models and the run, values bound
         {"now": now},
     )
@@ -627,13 +640,12 @@ def _write_differences(
     cursor.execute(
         f"""
         INSERT INTO {table} ({", ".join(source)}, computed_at)
-        SELECT {", ".join(source.values())}, %(now)s FROM {work} w WHERE w.stored_id IS NULL
+        SELECT {", ".join(source.values())}, %(now)s
+        FROM {work} w WHERE w.stored_id IS NULL AND {where}
         """,  # noqa: S608 - names from the models and the run, values bound
         {"now": now},
     )
-    written += cursor.rowcount
-    cursor.execute(f"DROP TABLE {work}")
-    return written
+    return written + cursor.rowcount
 
 
 def _category_object(columns: dict[int, str]) -> str:
@@ -732,9 +744,7 @@ def _rebuild_people_postgresql(
         ),
     ]
     table = PersonDaySummary._meta.db_table
-    _differences(
-        cursor,
-        work,
+    parts = _compare(
         select,
         params,
         table=table,
@@ -744,6 +754,7 @@ def _rebuild_people_postgresql(
         ranges=_day_ranges(first, last, REBUILD_BRANCHES),
         within="s.day BETWEEN {lo} AND {hi}",
     )
+    _differences(cursor, work, parts, params)
     _write_differences(
         cursor,
         work,
@@ -753,41 +764,55 @@ def _rebuild_people_postgresql(
         now=now,
         assign={"minutes_by_category": _category_object({c: f"w.{n}" for c, n in columns.items()})},
     )
+    cursor.execute(f"DROP TABLE {work}")
 
 
 def _rebuild_spans_postgresql(cursor, first: datetime.date, last: datetime.date, now) -> None:
     """Rewrite the person-months and person-weeks containing first..last whose figures,
-    summed from the person-days (already rewritten in this transaction), changed."""
+    summed from the person-days (already rewritten in this transaction), changed: both
+    computed by one statement (its parts shared out together), then written."""
+    work = f"allhands_rebuild_spans_{uuid.uuid4().hex[:16]}"
+    params: dict = {}
+    parts = []
     for model, column, start_of, end_of in SPANS:
-        work = f"allhands_rebuild_spans_{uuid.uuid4().hex[:16]}"
         spans = sorted(
             {start_of(first + datetime.timedelta(days=n)) for n in range((last - first).days + 1)}
         )
         select = f"""
-            SELECT s.staff_id,
-                CAST(date_trunc('{column}', CAST(s.day AS timestamp)) AS date) AS {column},
+            SELECT '{column}' AS kind, s.staff_id,
+                CAST(date_trunc('{column}', CAST(s.day AS timestamp)) AS date) AS span,
                 CAST(SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0
                     THEN 1 ELSE 0 END) AS integer) AS days_logged,
                 CAST(SUM(s.submitted_minutes) AS integer) AS submitted_minutes,
                 CAST(SUM(s.approved_minutes) AS integer) AS approved_minutes
             FROM {PersonDaySummary._meta.db_table} s
             WHERE s.day BETWEEN {{lo_day}} AND {{hi_day}}
-            GROUP BY 1, 2
+            GROUP BY 2, 3
         """  # noqa: S608 - names from the models, values bound
-        table = model._meta.db_table
-        keys = ["staff_id", column]
-        _differences(
-            cursor,
-            work,
+        parts += _compare(
             select,
-            {},
-            table=table,
-            keys=keys,
+            params,
+            table=model._meta.db_table,
+            keys=["staff_id", column],
             values=SPAN_VALUES,
             ranges=_span_ranges(spans, end_of, REBUILD_BRANCHES),
             within=f"s.{column} BETWEEN {{lo}} AND {{hi}}",
+            columns={column: "span"},
+            tag=column,
         )
-        _write_differences(cursor, work, table=table, keys=keys, values=SPAN_VALUES, now=now)
+    _differences(cursor, work, parts, params)
+    for model, column, _start_of, _end_of in SPANS:
+        _write_differences(
+            cursor,
+            work,
+            table=model._meta.db_table,
+            keys=["staff_id", column],
+            values=SPAN_VALUES,
+            now=now,
+            assign={column: "w.span"},
+            where=f"w.kind = '{column}'",
+        )
+    cursor.execute(f"DROP TABLE {work}")
 
 
 def _rebuild_departments_postgresql(
@@ -849,16 +874,16 @@ def _rebuild_departments_postgresql(
         LEFT JOIN eligible e ON e.department_id = k.department_id AND e.day = k.day
         LEFT JOIN people p ON p.department_id = k.department_id AND p.day = k.day
     """  # noqa: S608 - names from the models and the run, values bound
-    _differences(
-        cursor,
-        work,
+    params = {"departments": departments, "first": first, "last": last}
+    parts = _compare(
         select,
-        {"departments": departments, "first": first, "last": last},
+        params,
         table=DepartmentDaySummary._meta.db_table,
         keys=["department_id", "day"],
         values=[*DEPARTMENT_FIELDS, "other_categories"],
         differs={"other_categories": "c.other_categories"},
     )
+    _differences(cursor, work, parts, params)
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {work} WHERE other_categories)")  # noqa: S608
     if cursor.fetchone()[0]:
         cursor.execute(f"DROP TABLE {work}")
@@ -871,6 +896,7 @@ def _rebuild_departments_postgresql(
         values=DEPARTMENT_FIELDS,
         now=now,
     )
+    cursor.execute(f"DROP TABLE {work}")
     return True
 
 
