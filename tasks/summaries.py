@@ -900,6 +900,15 @@ def _rebuild_departments_postgresql(
     return True
 
 
+def _work_tables_allowed(cursor) -> bool:
+    """PostgreSQL, and the database user may create tables (the work tables go in the
+    current schema)."""
+    if connection.vendor != "postgresql":
+        return False
+    cursor.execute("SELECT has_schema_privilege(current_schema(), 'CREATE')")
+    return bool(cursor.fetchone()[0])
+
+
 def _rebuild_chunk_postgresql(
     cursor, everyone: list[StaffProfile], departments: list[int], first, last
 ) -> None:
@@ -962,10 +971,10 @@ def summaries_rebuild(
         days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
         with transaction.atomic(), connection.cursor() as cursor:
             _begin(cursor)
-            if connection.vendor == "postgresql":
+            if _work_tables_allowed(cursor):
                 _rebuild_chunk_postgresql(cursor, everyone, departments, first, last)
                 department_days += len(departments) * len(days)
-            else:
+            else:  # SQLite, or a database user who may not create tables: one MERGE each
                 _fill_budgets(cursor, everyone, first, last)
                 _upsert_people(cursor, first, last, every_key=True)
                 _upsert_spans(cursor, set(days), staff_from_keys=False)

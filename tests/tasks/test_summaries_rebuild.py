@@ -159,6 +159,29 @@ def test_the_rebuild_repairs_every_summary(org, frozen):
     assert result["department_days"] == non_marketing * len(_days())
 
 
+def test_a_rebuild_by_chunks_gives_the_same_figures(org, frozen):
+    _history(org)
+    expected = _snapshot()
+    PersonDaySummary.objects.all().delete()
+    DepartmentDaySummary.objects.all().delete()
+    PersonMonthSummary.objects.update(days_logged=40)
+    PersonWeekSummary.objects.all().delete()
+    result = summaries_rebuild(chunk_days=4)  # 26 February to 1 March, then to 3 March
+    assert _snapshot() == expected
+    assert result["person_days"] == PersonDaySummary.objects.count()
+
+
+@pytest.mark.postgres
+def test_without_the_right_to_create_tables_the_rebuild_merges(org, frozen, monkeypatch):
+    _history(org)
+    expected = _snapshot()
+    PersonDaySummary.objects.filter(day=FIRST).update(submitted_minutes=999)
+    DepartmentDaySummary.objects.filter(day=FIRST).delete()
+    monkeypatch.setattr(summaries, "_work_tables_allowed", lambda cursor: False)
+    summaries_rebuild()
+    assert _snapshot() == expected
+
+
 def test_a_rebuild_with_nothing_to_repair_writes_nothing(org, frozen):
     _history(org)
     expected, written = _snapshot(), _computed_at()
