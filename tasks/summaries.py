@@ -917,12 +917,15 @@ def _rebuild_chunk_postgresql(
     # rollup redoes it (clearing them at the end could erase the mark of a log saved
     # after the figures were read).
     DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
-    # Rollups wait for the rebuild (and it for a rollup already writing): every summary
-    # writer writes person-days first, so no one else writes a summary row until this
-    # transaction ends, and the figures can be compared and written without row locks.
-    # Readers are not blocked. The categories are locked too (logs can still be saved):
-    # the figures have one column per category.
-    cursor.execute(f"LOCK TABLE {PersonDaySummary._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+    # Rollups wait for the rebuild (and it for a rollup already writing), so no one
+    # else writes a summary row until this transaction ends, and the figures can be
+    # compared and written without row locks; readers are not blocked. The person-days
+    # come first: a rollup writes them before the other summaries (or, for a day
+    # without any ledger, department-days alone), so neither side can hold a table the
+    # other waits for. The categories are locked too (logs can still be saved): the
+    # figures have one column per category.
+    for model in (PersonDaySummary, PersonMonthSummary, PersonWeekSummary, DepartmentDaySummary):
+        cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"LOCK TABLE {AssistCategory._meta.db_table} IN SHARE MODE")
     categories = sorted(AssistCategory.objects.values_list("pk", flat=True))
     now = timezone.now()
