@@ -11,6 +11,7 @@ end with the same figures as one clean run.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from departments.models import Department, StaffProfile
 from tasks.models import (
+    AssistCategory,
     BudgetExtension,
     DayLedger,
     DepartmentDaySummary,
@@ -647,6 +649,437 @@ def summaries_rollup(*, days: Iterable[datetime.date] = ()) -> dict[str, int]:
     return {"person_days": people_done, "department_days": len(department_keys)}
 
 
+# The PostgreSQL rebuild. Aggregating two million person-days is CPU-bound, and a MERGE
+# (or any writing statement) never runs in parallel, nor does a query reading a temporary
+# table. So each chunk computes its figures with ``CREATE UNLOGGED TABLE ... AS SELECT``
+# (which may use parallel workers) into a work table, comparing them with the stored rows
+# on the way, and then writes only the rows that differ. The work tables have names of
+# their own run and are created and dropped inside the chunk's transaction: no other
+# session ever sees them, and a failure (or a lost connection) rolls them back with it.
+REBUILD_BRANCHES = 6  # parts of a chunk that PostgreSQL's workers share out
+
+
+def _day_ranges(first: datetime.date, last: datetime.date, parts: int) -> list[dict]:
+    """first..last as up to ``parts`` runs of about as many days each."""
+    days = (last - first).days + 1
+    size = -(-days // max(1, parts))
+    return [
+        {
+            "lo": first + datetime.timedelta(days=start),
+            "hi": min(last, first + datetime.timedelta(days=start + size - 1)),
+        }
+        for start in range(0, days, size)
+    ]
+
+
+def _span_ranges(spans: list[datetime.date], end_of, parts: int) -> list[dict]:
+    """The spans as up to ``parts`` runs, each with the span starts it covers (``lo``,
+    ``hi``) and the days (``lo_day``, ``hi_day``)."""
+    size = -(-len(spans) // max(1, parts))
+    runs = [spans[index : index + size] for index in range(0, len(spans), size)]
+    return [
+        {"lo": run[0], "hi": run[-1], "lo_day": run[0], "hi_day": end_of(run[-1])} for run in runs
+    ]
+
+
+def _compare(
+    select: str,
+    params: dict,
+    *,
+    table: str,
+    keys: list[str],
+    values: list[str],
+    differs: dict[str, str] | None = None,
+    ranges: list[dict] | None = None,
+    within: str = "",
+    columns: dict[str, str] | None = None,
+    tag: str = "",
+) -> list[str]:
+    """SQL of the rows of ``select`` (aliased ``c``) that are missing from ``table``
+    (aliased ``s``) or differ from it, with the stored row's id (``stored_id``, NULL when
+    missing). ``differs`` gives the SQL that tells a value changed where a plain
+    comparison does not do; ``columns`` names the column of ``c`` holding a key or value
+    when it is not its own name.
+
+    With ``ranges``, ``select`` and ``within`` (a condition on ``s``) hold placeholders
+    (``{lo}``, ``{hi}``...) for each range's bounds (added to ``params``, their names
+    suffixed with ``tag`` and the range's index), and the SQL is one part per range."""
+    differs, columns = differs or {}, columns or {}
+    match = " AND ".join(
+        [f"s.{key} = c.{columns.get(key, key)}" for key in keys] + ([within] if within else [])
+    )
+    changed = " OR ".join(
+        differs.get(value, f"s.{value} <> c.{columns.get(value, value)}") for value in values
+    )
+    compare = f"""
+        SELECT c.*, s.id AS stored_id FROM ({select}) c
+        LEFT JOIN {table} s ON {match}
+        WHERE s.id IS NULL OR {changed}
+    """  # noqa: S608 - names from the models and the run, values bound
+    parts = []
+    for index, bounds in enumerate(ranges or [{}]):
+        part = compare
+        for name, value in bounds.items():
+            params[f"{name}_{tag}{index}"] = value
+            part = part.replace(f"{{{name}}}", f"%({name}_{tag}{index})s")
+        parts.append(part)
+    return parts
+
+
+def _differences(cursor, work: str, parts: list[str], params: dict) -> None:
+    """Work table ``work``: the rows of the ``parts`` (``_compare``), joined with UNION
+    ALL. With several parts, parallel scans are turned off for the statement: PostgreSQL
+    then hands whole parts to its workers (a Parallel Append), each aggregating, joining
+    and comparing its own rows so that only the differences reach the leader — where
+    parallel scans under each part would leave all the grouping and joining to it."""
+    if len(parts) == 1:
+        cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {parts[0]}", params)
+        return
+    statement = " UNION ALL ".join(f"({part})" for part in parts)
+    cursor.execute("SET LOCAL min_parallel_table_scan_size = '1TB'")
+    cursor.execute("SET LOCAL min_parallel_index_scan_size = '1TB'")
+    cursor.execute(f"CREATE UNLOGGED TABLE {work} AS {statement}", params)
+    cursor.execute("SET LOCAL min_parallel_table_scan_size = DEFAULT")
+    cursor.execute("SET LOCAL min_parallel_index_scan_size = DEFAULT")
+
+
+def _write_differences(
+    cursor,
+    work: str,
+    *,
+    table: str,
+    keys: list[str],
+    values: list[str],
+    now,
+    assign: dict[str, str] | None = None,
+    where: str = "TRUE",
+) -> int:
+    """Update the stored rows listed in work table ``work`` (those matching ``where``),
+    and insert the missing ones. ``assign`` gives the SQL of a value (over ``w``) that
+    is not a column of ``work``."""
+    assign = assign or {}
+    source = {value: assign.get(value, f"w.{value}") for value in [*keys, *values]}
+    cursor.execute(
+        f"""
+        UPDATE {table} t SET {", ".join(f"{value} = {source[value]}" for value in values)},
+            computed_at = %(now)s
+        FROM {work} w WHERE w.stored_id IS NOT NULL AND t.id = w.stored_id AND {where}
+        """,  # noqa: S608 - names from the models and the run, values bound
+        {"now": now},
+    )
+    written = cursor.rowcount
+    cursor.execute(
+        f"""
+        INSERT INTO {table} ({", ".join(source)}, computed_at)
+        SELECT {", ".join(source.values())}, %(now)s
+        FROM {work} w WHERE w.stored_id IS NULL AND {where}
+        """,  # noqa: S608 - names from the models and the run, values bound
+        {"now": now},
+    )
+    return written + cursor.rowcount
+
+
+def _category_object(columns: dict[int, str]) -> str:
+    """SQL for a JSON object of category id -> minutes from one column per category,
+    leaving out the categories without minutes (NULL)."""
+    if not columns:
+        return "'{}'::jsonb"
+    pairs = [f"'{int(category)}', {column}" for category, column in sorted(columns.items())]
+    # jsonb_build_object takes at most 100 arguments.
+    parts = [
+        f"jsonb_build_object({', '.join(pairs[index : index + 40])})"
+        for index in range(0, len(pairs), 40)
+    ]
+    return f"jsonb_strip_nulls({' || '.join(parts)})"
+
+
+PERSON_VALUES = [f"{name}_id" if name == "department" else name for name in PERSON_FIELDS]
+SPAN_VALUES = ["days_logged", "submitted_minutes", "approved_minutes"]
+
+
+def _rebuild_people_postgresql(
+    cursor, budgets: str, categories: list[int], first: datetime.date, last: datetime.date, now
+) -> None:
+    """Rewrite the person-days with logs or a day ledger in first..last whose figures
+    changed. The minutes by category are one sum per category (the categories are
+    locked for the run), compared with the stored JSON entry by entry: a single
+    grouping, and JSON built only for the rows written."""
+    work = f"allhands_rebuild_people_{uuid.uuid4().hex[:16]}"
+    params = {
+        "submitted": TimeLog.Status.SUBMITTED,
+        "approved": TimeLog.Status.APPROVED,
+        "rejected": TimeLog.Status.REJECTED,
+        "confirmed": TimeLog.OutcomeStatus.CONFIRMED,
+        "granted": BudgetExtension.Status.GRANTED,
+        "category_keys": [str(int(category)) for category in categories],
+    }
+    columns = {int(category): f"category_{int(category)}" for category in categories}
+    sums = "".join(
+        f"SUM(l.minutes) FILTER (WHERE l.category_id = {category}"
+        f" AND l.status IN (%(submitted)s, %(approved)s)) AS {column}, "
+        for category, column in columns.items()
+    )
+    select = f"""
+        SELECT k.staff_id, k.day, p.department_id,
+            COALESCE(p.minutes, 0) AS budget_minutes,
+            CAST(COALESCE(e.total, 0) AS integer) AS extension_minutes,
+            CAST(COALESCE(k.submitted, 0) AS integer) AS submitted_minutes,
+            CAST(COALESCE(k.approved, 0) AS integer) AS approved_minutes,
+            CAST(COALESCE(k.rejected, 0) AS integer) AS rejected_minutes,
+            CAST(COALESCE(k.entries, 0) AS integer) AS entries,
+            CAST(COALESCE(k.outcomes, 0) AS integer) AS outcomes_confirmed
+            {"".join(f", k.{column}" for column in columns.values())}
+        FROM (
+            SELECT COALESCE(l.logs_staff_id, d.staff_id) AS staff_id,
+                COALESCE(l.logs_day, d.day) AS day, l.*
+            FROM (
+                SELECT l.staff_id AS logs_staff_id, l.day AS logs_day, {sums}
+                    SUM(CASE WHEN l.status = %(submitted)s THEN l.minutes ELSE 0 END)
+                        AS submitted,
+                    SUM(CASE WHEN l.status = %(approved)s THEN l.minutes ELSE 0 END)
+                        AS approved,
+                    SUM(CASE WHEN l.status = %(rejected)s THEN l.minutes ELSE 0 END)
+                        AS rejected,
+                    COUNT(*) AS entries,
+                    SUM(CASE WHEN l.outcome_status = %(confirmed)s THEN 1 ELSE 0 END)
+                        AS outcomes
+                FROM {TimeLog._meta.db_table} l
+                WHERE l.day BETWEEN {{lo}} AND {{hi}}
+                GROUP BY l.staff_id, l.day
+            ) l
+            FULL JOIN (
+                SELECT staff_id, day FROM {DayLedger._meta.db_table}
+                WHERE day BETWEEN {{lo}} AND {{hi}}
+            ) d ON d.staff_id = l.logs_staff_id AND d.day = l.logs_day
+        ) k
+        -- Each person with the budget runs covering first..last (budget_segments),
+        -- or none (a person added since they were read: no budget).
+        JOIN (
+            SELECT p.id, p.department_id, b.first_day, b.last_day, b.minutes
+            FROM {StaffProfile._meta.db_table} p LEFT JOIN {budgets} b ON b.staff_id = p.id
+        ) p ON p.id = k.staff_id
+            AND (p.first_day IS NULL OR k.day BETWEEN p.first_day AND p.last_day)
+        LEFT JOIN (
+            SELECT e.staff_id, e.day, SUM(e.minutes) AS total
+            FROM {BudgetExtension._meta.db_table} e
+            WHERE e.day BETWEEN {{lo}} AND {{hi}} AND e.status = %(granted)s
+            GROUP BY e.staff_id, e.day
+        ) e ON e.staff_id = k.staff_id AND e.day = k.day
+    """  # noqa: S608 - names from the models and the run, values bound
+    # The stored JSON differs if it has another key, or another value for a key.
+    by_category = [
+        "s.minutes_by_category - CAST(%(category_keys)s AS text[]) <> '{}'::jsonb",
+        *(
+            f"(s.minutes_by_category ->> '{category}') IS DISTINCT FROM CAST(c.{column} AS text)"
+            for category, column in columns.items()
+        ),
+    ]
+    table = PersonDaySummary._meta.db_table
+    parts = _compare(
+        select,
+        params,
+        table=table,
+        keys=["staff_id", "day"],
+        values=PERSON_VALUES,
+        differs={"minutes_by_category": " OR ".join(by_category)},
+        ranges=_day_ranges(first, last, REBUILD_BRANCHES),
+        within="s.day BETWEEN {lo} AND {hi}",
+    )
+    _differences(cursor, work, parts, params)
+    _write_differences(
+        cursor,
+        work,
+        table=table,
+        keys=["staff_id", "day"],
+        values=PERSON_VALUES,
+        now=now,
+        assign={"minutes_by_category": _category_object({c: f"w.{n}" for c, n in columns.items()})},
+    )
+    cursor.execute(f"DROP TABLE {work}")
+
+
+def _rebuild_spans_postgresql(cursor, first: datetime.date, last: datetime.date, now) -> None:
+    """Rewrite the person-months and person-weeks containing first..last whose figures,
+    summed from the person-days (already rewritten in this transaction), changed: both
+    computed by one statement (its parts shared out together), then written."""
+    work = f"allhands_rebuild_spans_{uuid.uuid4().hex[:16]}"
+    params: dict = {}
+    parts = []
+    for model, column, start_of, end_of in SPANS:
+        spans = sorted(
+            {start_of(first + datetime.timedelta(days=n)) for n in range((last - first).days + 1)}
+        )
+        select = f"""
+            SELECT '{column}' AS kind, s.staff_id,
+                CAST(date_trunc('{column}', CAST(s.day AS timestamp)) AS date) AS span,
+                CAST(SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0
+                    THEN 1 ELSE 0 END) AS integer) AS days_logged,
+                CAST(SUM(s.submitted_minutes) AS integer) AS submitted_minutes,
+                CAST(SUM(s.approved_minutes) AS integer) AS approved_minutes
+            FROM {PersonDaySummary._meta.db_table} s
+            WHERE s.day BETWEEN {{lo_day}} AND {{hi_day}}
+            GROUP BY 2, 3
+        """  # noqa: S608 - names from the models, values bound
+        parts += _compare(
+            select,
+            params,
+            table=model._meta.db_table,
+            keys=["staff_id", column],
+            values=SPAN_VALUES,
+            ranges=_span_ranges(spans, end_of, REBUILD_BRANCHES),
+            within=f"s.{column} BETWEEN {{lo}} AND {{hi}}",
+            columns={column: "span"},
+            tag=column,
+        )
+    _differences(cursor, work, parts, params)
+    for model, column, _start_of, _end_of in SPANS:
+        _write_differences(
+            cursor,
+            work,
+            table=model._meta.db_table,
+            keys=["staff_id", column],
+            values=SPAN_VALUES,
+            now=now,
+            assign={column: "w.span"},
+            where=f"w.kind = '{column}'",
+        )
+    cursor.execute(f"DROP TABLE {work}")
+
+
+def _rebuild_departments_postgresql(
+    cursor, budgets: str, categories: list[int], departments: list[int], first, last, now
+) -> bool:
+    """Rewrite the department-days of ``departments`` over first..last whose figures,
+    summed from the person-days (already rewritten in this transaction), changed. The
+    minutes by category are one sum per category of the person-days' JSON entries.
+    False (nothing written) if a person-day holds a category not in ``categories`` (a
+    row the rebuild did not rewrite): then the caller sums whatever entries there are
+    (``_upsert_departments``)."""
+    work = f"allhands_rebuild_departments_{uuid.uuid4().hex[:16]}"
+    sums = "".join(
+        f"SUM(CAST(s.minutes_by_category ->> '{int(c)}' AS integer)) AS category_{int(c)}, "
+        for c in categories
+    )
+    by_category = _category_object({c: f"p.category_{int(c)}" for c in categories})
+    in_categories = " + ".join(f"COALESCE(p.category_{int(c)}, 0)" for c in categories) or "0"
+    select = f"""
+        WITH keys AS (
+            SELECT d.department_id, CAST(g.day AS date) AS day
+            FROM unnest(CAST(%(departments)s AS bigint[])) AS d(department_id)
+            CROSS JOIN generate_series(
+                CAST(%(first)s AS timestamp), CAST(%(last)s AS timestamp), interval '1 day'
+            ) AS g(day)
+        ), eligible AS (
+            SELECT k.department_id, k.day, SUM(g.people) AS people, SUM(g.budget) AS budget
+            FROM keys k
+            JOIN (
+                SELECT p.department_id, b.first_day, b.last_day,
+                    COUNT(*) AS people, SUM(b.minutes) AS budget
+                FROM {StaffProfile._meta.db_table} p
+                JOIN {budgets} b ON b.staff_id = p.id
+                WHERE p.is_active
+                GROUP BY p.department_id, b.first_day, b.last_day
+            ) g ON g.department_id = k.department_id AND k.day BETWEEN g.first_day AND g.last_day
+            GROUP BY k.department_id, k.day
+        ), people AS (
+            SELECT s.department_id, s.day, {sums}
+                SUM(s.submitted_minutes) AS submitted,
+                SUM(s.approved_minutes) AS approved,
+                SUM(s.rejected_minutes) AS rejected,
+                SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
+                    AS logged
+            FROM {PersonDaySummary._meta.db_table} s
+            WHERE s.day BETWEEN %(first)s AND %(last)s
+            GROUP BY s.department_id, s.day
+        )
+        SELECT k.department_id, k.day,
+            CAST(COALESCE(e.people, 0) AS integer) AS eligible_people,
+            CAST(COALESCE(p.logged, 0) AS integer) AS people_logged,
+            CAST(COALESCE(e.budget, 0) AS integer) AS budget_minutes,
+            CAST(COALESCE(p.submitted, 0) AS integer) AS submitted_minutes,
+            CAST(COALESCE(p.approved, 0) AS integer) AS approved_minutes,
+            CAST(COALESCE(p.rejected, 0) AS integer) AS rejected_minutes,
+            {by_category} AS minutes_by_category,
+            COALESCE(p.submitted + p.approved <> {in_categories}, FALSE) AS other_categories
+        FROM keys k
+        LEFT JOIN eligible e ON e.department_id = k.department_id AND e.day = k.day
+        LEFT JOIN people p ON p.department_id = k.department_id AND p.day = k.day
+    """  # noqa: S608 - names from the models and the run, values bound
+    params = {"departments": departments, "first": first, "last": last}
+    parts = _compare(
+        select,
+        params,
+        table=DepartmentDaySummary._meta.db_table,
+        keys=["department_id", "day"],
+        values=[*DEPARTMENT_FIELDS, "other_categories"],
+        differs={"other_categories": "c.other_categories"},
+    )
+    _differences(cursor, work, parts, params)
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {work} WHERE other_categories)")  # noqa: S608
+    if cursor.fetchone()[0]:
+        cursor.execute(f"DROP TABLE {work}")
+        return False
+    _write_differences(
+        cursor,
+        work,
+        table=DepartmentDaySummary._meta.db_table,
+        keys=["department_id", "day"],
+        values=DEPARTMENT_FIELDS,
+        now=now,
+    )
+    cursor.execute(f"DROP TABLE {work}")
+    return True
+
+
+def _work_tables_allowed(cursor) -> bool:
+    """PostgreSQL, and the database user may create tables (the work tables go in the
+    current schema)."""
+    if connection.vendor != "postgresql":
+        return False
+    cursor.execute("SELECT has_schema_privilege(current_schema(), 'CREATE')")
+    return bool(cursor.fetchone()[0])
+
+
+def _rebuild_chunk_postgresql(
+    cursor, everyone: list[StaffProfile], departments: list[int], first, last
+) -> None:
+    """One chunk of the rebuild on PostgreSQL (inside its transaction)."""
+    # Dirty marks first: a log saved from here on marks its day again, and the next
+    # rollup redoes it (clearing them at the end could erase the mark of a log saved
+    # after the figures were read).
+    DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
+    # Rollups wait for the rebuild (and it for a rollup already writing), so no one
+    # else writes a summary row until this transaction ends, and the figures can be
+    # compared and written without row locks; readers are not blocked. The person-days
+    # come first: a rollup writes them before the other summaries (or, for a day
+    # without any ledger, department-days alone), so neither side can hold a table the
+    # other waits for. The categories are locked too (logs can still be saved): the
+    # figures have one column per category.
+    for model in (PersonDaySummary, PersonMonthSummary, PersonWeekSummary, DepartmentDaySummary):
+        cursor.execute(f"LOCK TABLE {model._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {AssistCategory._meta.db_table} IN SHARE MODE")
+    categories = sorted(AssistCategory.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    budgets = f"allhands_rebuild_budgets_{uuid.uuid4().hex[:16]}"
+    cursor.execute(f"CREATE UNLOGGED TABLE {budgets} ({TEMP_TABLES[BUDGETS]})")
+    segments = budget_segments(people=everyone, start=first, end=last)
+    for index in range(0, len(segments), VALUES_PER_INSERT * 4):
+        chunk = segments[index : index + VALUES_PER_INSERT * 4]
+        cursor.execute(
+            f"INSERT INTO {budgets} VALUES {', '.join(['(%s, %s, %s, %s)'] * len(chunk))}",  # noqa: S608
+            [value for row in chunk for value in row],
+        )
+    cursor.execute(f"ANALYZE {budgets}")
+    _rebuild_people_postgresql(cursor, budgets, categories, first, last, now)
+    _rebuild_spans_postgresql(cursor, first, last, now)
+    if not _rebuild_departments_postgresql(
+        cursor, budgets, categories, departments, first, last, now
+    ):
+        days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+        _upsert_departments(cursor, {(d, day) for d in departments for day in days})
+    cursor.execute(f"DROP TABLE {budgets}")
+
+
 def summaries_rebuild(
     *,
     start: datetime.date | None = None,
@@ -669,17 +1102,24 @@ def summaries_rebuild(
     first = start
     while first <= end:
         last = min(end, first + datetime.timedelta(days=max(1, chunk_days) - 1))
+        days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
         with transaction.atomic(), connection.cursor() as cursor:
             _begin(cursor)
-            _fill_budgets(cursor, everyone, first, last)
-            _upsert_people(cursor, first, last, every_key=True)
+            if _work_tables_allowed(cursor):
+                _rebuild_chunk_postgresql(cursor, everyone, departments, first, last)
+                department_days += len(departments) * len(days)
+            else:  # SQLite, or a database user who may not create tables: one MERGE each
+                _fill_budgets(cursor, everyone, first, last)
+                _upsert_people(cursor, first, last, every_key=True)
+                _upsert_spans(cursor, set(days), staff_from_keys=False)
+                department_days += _upsert_departments(
+                    cursor, {(d, day) for d in departments for day in days}
+                )
+                DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(
+                    dirty=False
+                )
             person_days += PersonDaySummary.objects.filter(day__gte=first, day__lte=last).count()
-            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-            _upsert_spans(cursor, set(days), staff_from_keys=False)
-            department_days += _upsert_departments(
-                cursor, {(d, day) for d in departments for day in days}
-            )
+            # After the department-days, from which they are summed.
             _upsert_department_spans(cursor, {(d, day) for d in departments for day in days})
-            DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
         first = last + datetime.timedelta(days=1)
     return {"person_days": person_days, "department_days": department_days}
