@@ -6,8 +6,9 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from departments.models import BudgetRule, Delegation, Department, StaffProfile
 
@@ -122,18 +123,12 @@ def supervised_by(*, user, day: datetime.date, field: str = "line_supervisor") -
     their own."""
     # One IN over a UNION rather than "= user OR IN (delegators)": PostgreSQL estimates the
     # OR as half the company and scans every waiting log; the UNION it reads as a handful of
-    # supervisors and walks their reports by index.
-    holders = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .order_by()
-        .values("pk")
-        .union(
-            Delegation.objects.filter(delegate=user, start_date__lte=day, end_date__gte=day)
-            .order_by()
-            .values("delegator_id"),
-            all=True,
-        )
+    # supervisors and walks their reports by index. Written as SQL: the ORM took longer to
+    # build the union (about 0.8 ms on every supervisor's page) than PostgreSQL to run it.
+    holders = RawSQL(  # noqa: S611 - values bound as parameters, the name from the model
+        f"SELECT %s UNION ALL SELECT delegator_id FROM {Delegation._meta.db_table} "  # noqa: S608
+        "WHERE delegate_id = %s AND start_date <= %s AND end_date >= %s",
+        [user.pk, user.pk, *[connection.ops.adapt_datefield_value(day)] * 2],
     )
     return Q(**{f"{field}_id__in": holders})
 
