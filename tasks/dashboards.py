@@ -1251,7 +1251,7 @@ def _active_members() -> Coalesce:
             StaffProfile.objects.filter(department_id=OuterRef("pk"), is_active=True)
             .order_by()
             .values("department_id")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))  # "*", not the key: read from the index alone
             .values("n")
         ),
         0,
