@@ -1044,10 +1044,6 @@ def _rebuild_chunk_postgresql(
     cursor, everyone: list[StaffProfile], departments: list[int], first, last
 ) -> None:
     """One chunk of the rebuild on PostgreSQL (inside its transaction)."""
-    # Dirty marks first: a log saved from here on marks its day again, and the next
-    # rollup redoes it (clearing them at the end could erase the mark of a log saved
-    # after the figures were read).
-    DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
     # Rollups wait for the rebuild (and it for a rollup already writing), so no one
     # else writes a summary row until this transaction ends, and the figures can be
     # compared and written without row locks; readers are not blocked. The person-days
@@ -1103,6 +1099,13 @@ def summaries_rebuild(
     while first <= end:
         last = min(end, first + datetime.timedelta(days=max(1, chunk_days) - 1))
         days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+        # The chunk's dirty marks first, in a short transaction of their own: a log saved
+        # from here on marks its day again and the next rollup redoes it (cleared after
+        # the figures were read, the mark of a log saved meanwhile would be lost). Cleared
+        # inside the chunk's transaction, the ledger rows would stay locked for all of it,
+        # and people saving time (whose day lock is that row) would wait. A chunk that
+        # fails leaves its days unmarked: the job is retried (acks late) or run again.
+        DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(dirty=False)
         with transaction.atomic(), connection.cursor() as cursor:
             _begin(cursor)
             if _work_tables_allowed(cursor):
@@ -1114,9 +1117,6 @@ def summaries_rebuild(
                 _upsert_spans(cursor, set(days), staff_from_keys=False)
                 department_days += _upsert_departments(
                     cursor, {(d, day) for d in departments for day in days}
-                )
-                DayLedger.objects.filter(day__gte=first, day__lte=last, dirty=True).update(
-                    dirty=False
                 )
             person_days += PersonDaySummary.objects.filter(day__gte=first, day__lte=last).count()
             # After the department-days, from which they are summed.

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections, transaction
 
 from departments.models import Department
 from tasks import services, summaries
@@ -309,3 +309,35 @@ def test_rebuilds_and_a_rollup_at_once_give_the_figures_of_one_rebuild(frozen):
     summaries_rebuild(start=days[0], end=days[-1])
     assert concurrent == _snapshot()
     assert PersonDaySummary.objects.filter(submitted_minutes=30).count() == 30 * 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_does_not_keep_people_from_saving_time_while_it_computes(frozen, monkeypatch):
+    """Saving time locks the person-day's ledger row. While a rebuild chunk computes, that
+    row (marked dirty, then cleared by the rebuild) must not be held by the rebuild."""
+    profiles = _seed_many(people=2)
+    ledger = DayLedger.objects.filter(staff=profiles[0], dirty=True).earliest("day")
+    seen = []
+    compute = summaries._rebuild_people_postgresql
+
+    def lock_from_elsewhere():
+        try:
+            with transaction.atomic():
+                DayLedger.objects.select_for_update(nowait=True).get(pk=ledger.pk)
+            seen.append("free")
+        except OperationalError:
+            seen.append("locked")
+        finally:
+            connections.close_all()
+
+    def computing(*args, **kwargs):
+        writer = threading.Thread(target=lock_from_elsewhere)
+        writer.start()
+        writer.join()
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(summaries, "_rebuild_people_postgresql", computing)
+    summaries_rebuild(start=_days()[0], end=_days()[-1])
+    assert seen == ["free"]
+    assert not DayLedger.objects.filter(dirty=True).exists()
