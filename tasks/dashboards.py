@@ -1262,11 +1262,12 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     """Participation, hours by department and category, revenue from staff-introduced
     leads, reward cost and its return, and twelve-month trends (six queries).
 
-    Participation counts today's eligible people (active, of a non-marketing department)
-    who logged time. One whole month or week, the weeks and the twelve months read the
-    department-span summaries (kept by the rollup, which counts who was eligible when it
-    ran); any other range counts its people from their person-months or person-days,
-    inside the departments' query."""
+    Participation is the share of the eligible people (active, of a non-marketing
+    department) who logged time. One whole month or week, the weeks and the twelve months
+    read the department-span summaries, whose eligible people and participants the rollup
+    counts together (a share never mixes two rosters); any other range counts today's
+    eligible people, and its participants from their person-months or person-days, inside
+    the departments' query."""
     dashboard = Dashboard(kind="org", title=_("Organisation dashboard"), rng=rng)
     trend = rng.trend_months()
     last = trend.months()[-1]
@@ -1299,13 +1300,16 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     eligible: dict[int, int] = {}
     participants: dict[int, int] = {}
     last_month_people = 0
+    if not one_span:  # one span's eligible people are counted with its participants
+        counted["eligible"] = _active_members()
     for row in (
         Department.objects.filter(kind=Department.Kind.NON_MARKETING)
-        .annotate(eligible=_active_members(), **counted)
-        .values("pk", "name", "eligible", *counted)
+        .annotate(**counted)
+        .values("pk", "name", *counted)
     ):
         departments[row["pk"]] = row["name"]
-        eligible[row["pk"]] = row["eligible"]
+        if "eligible" in row:
+            eligible[row["pk"]] = row["eligible"]
         if "took_part" in row:
             participants[row["pk"]] = row["took_part"]
         last_month_people += row.get("last_month", 0)
@@ -1315,17 +1319,26 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     categories: dict[str, int] = defaultdict(int)
     last_minutes = {"submitted": 0, "approved": 0}
     if range_span is not None:
-        for department_id, people, sub, app, by_category in DepartmentSpanSummary.objects.filter(
+        for (
+            department_id,
+            people,
+            of_people,
+            sub,
+            app,
+            by_category,
+        ) in DepartmentSpanSummary.objects.filter(
             span=range_span, start__gte=rng.start, start__lte=rng.end
         ).values_list(
             "department_id",
             "people_logged",
+            "people_eligible",
             "submitted_minutes",
             "approved_minutes",
             "minutes_by_category",
         ):
             if one_span and department_id in departments:
                 participants[department_id] = people
+                eligible[department_id] = of_people
             submitted[department_id] += sub
             approved[department_id] += app
             _add_categories(categories, by_category)
@@ -1382,9 +1395,17 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
                 Column(_("Hours approved"), "hours"),
             ],
             rows=department_rows,
-            caption=_(
-                "Eligible: active people of non-marketing departments today. Took part: "
-                "logged time in the range. Hours count submitted and approved time."
+            caption=(
+                _(
+                    "Eligible: active people of non-marketing departments when the "
+                    "summaries last counted them (nightly). Took part: those of them who "
+                    "logged time in the range. Hours count submitted and approved time."
+                )
+                if one_span
+                else _(
+                    "Eligible: active people of non-marketing departments today. Took part: "
+                    "logged time in the range. Hours count submitted and approved time."
+                )
             ),
             total=Row(
                 [
@@ -1410,12 +1431,16 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     mondays = [week_bounds(week.start)[0] for week in rng.weeks()]
     by_week: dict[datetime.date, int] = defaultdict(int)
     trend_people: dict[datetime.date, int] = defaultdict(int)
+    # Each span's share is of the eligible people counted with its participants (a span
+    # no rollup has reached yet, e.g. before anyone logged, is shown against today's).
+    week_eligible: dict[datetime.date, int] = defaultdict(int)
+    trend_eligible: dict[datetime.date, int] = defaultdict(int)
     trend_minutes: dict[datetime.date, dict[str, int]] = defaultdict(
         lambda: {"submitted": 0, "approved": 0}
     )
     # Summed over departments by the database (the rollup counts eligible people only;
     # the minutes are those of every department-day, as the range's hours).
-    for span, start, people, sub, app in (
+    for span, start, people, of_people, sub, app in (
         DepartmentSpanSummary.objects.filter(
             Q(span=DepartmentSpanSummary.Span.WEEK, start__gte=mondays[0], start__lte=mondays[-1])
             | Q(
@@ -1427,22 +1452,34 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
         .values("span", "start")
         .annotate(
             people=Sum("people_logged", filter=Q(department__kind=Department.Kind.NON_MARKETING)),
+            of_people=Sum(
+                "people_eligible", filter=Q(department__kind=Department.Kind.NON_MARKETING)
+            ),
             submitted=Sum("submitted_minutes"),
             approved=Sum("approved_minutes"),
         )
-        .values_list("span", "start", "people", "submitted", "approved")
+        .values_list("span", "start", "people", "of_people", "submitted", "approved")
         .order_by()
     ):
         if span == DepartmentSpanSummary.Span.WEEK:
             by_week[start] = people or 0
+            week_eligible[start] = of_people or 0
         else:
             trend_people[start] = people or 0
+            trend_eligible[start] = of_people or 0
             trend_minutes[start] = {"submitted": sub, "approved": app}
-    if not whole_last:
+    if not whole_last:  # counted above against today's roster
         trend_people[last.start] = last_month_people
+        trend_eligible[last.start] = eligible_total
         trend_minutes[last.start] = last_minutes
     week_rows = [
-        Row([monday, by_week.get(monday, 0), percent(by_week.get(monday, 0), eligible_total)])
+        Row(
+            [
+                monday,
+                by_week.get(monday, 0),
+                percent(by_week.get(monday, 0), week_eligible.get(monday) or eligible_total),
+            ]
+        )
         for monday in mondays
     ]
     dashboard.add(
@@ -1456,8 +1493,9 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
             ],
             rows=week_rows,
             caption=_(
-                "Share of today's eligible people who logged time in each week, Monday to "
-                "Sunday (the first and last week may reach outside the range)."
+                "Share of the eligible people who logged time in each week, Monday to "
+                "Sunday, as the summaries last counted them (the first and last week may "
+                "reach outside the range)."
             ),
             scroll=True,
         )
@@ -1472,7 +1510,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
                 [
                     month.start,
                     people,
-                    percent(people, eligible_total),
+                    percent(people, trend_eligible.get(month.start) or eligible_total),
                     hours(minutes["submitted"] + minutes["approved"]),
                     hours(minutes["approved"]),
                 ]
@@ -1490,7 +1528,10 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
                 Column(_("Hours approved"), "hours"),
             ],
             rows=trend_rows,
-            caption=_("The twelve months up to the end of the range."),
+            caption=_(
+                "The twelve months up to the end of the range; each month's participation "
+                "is of the eligible people counted with it."
+            ),
         )
     )
 

@@ -493,8 +493,8 @@ class DepartmentDaySummary(models.Model):
 
 class DepartmentSpanSummary(models.Model):
     """One department's calendar month or Monday-to-Sunday week, summed by the rollup:
-    how many of its eligible people (active members of a non-marketing department, as
-    the rollup last saw them) logged time in it, and the minutes and categories of its
+    its eligible people (active members of a non-marketing department, as the rollup
+    last saw them) and how many of them logged time in it, and the minutes and categories of its
     department-days. The organisation
     dashboard counts participation from these (a few hundred rows) rather than from the
     person-weeks and person-months of ten thousand people."""
@@ -509,6 +509,9 @@ class DepartmentSpanSummary(models.Model):
     span = models.CharField(max_length=5, choices=Span.choices)
     start = models.DateField(help_text="The month's first day or the week's Monday.")
     people_logged = models.PositiveIntegerField(default=0)
+    # Counted at the same moment as ``people_logged``, so that their share never mixes
+    # two rosters (someone who left since still counts in both, or in neither).
+    people_eligible = models.PositiveIntegerField(default=0)
     submitted_minutes = models.PositiveIntegerField(default=0)
     approved_minutes = models.PositiveIntegerField(default=0)
     minutes_by_category = models.JSONField(default=dict)

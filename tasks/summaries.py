@@ -491,7 +491,7 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
     """Recompute the department-months and department-weeks containing these
     department-days (call after their department-days and the person-spans of their
     people are written): the eligible people of each department as of now (active, of a
-    non-marketing department) who logged time in the span, and the minutes and
+    non-marketing department), those of them who logged time in the span, and the minutes and
     categories of its department-days."""
     if not keys:
         return
@@ -534,6 +534,13 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
                 WHERE s.{column} BETWEEN %(first)s AND %(last)s
                     AND s.days_logged > 0 AND p.is_active AND e.kind = %(eligible_kind)s
                 GROUP BY p.department_id, s.{column}
+            ), eligible AS (
+                SELECT p.department_id, COUNT(*) AS people
+                FROM {StaffProfile._meta.db_table} p
+                JOIN {Department._meta.db_table} e ON e.id = p.department_id
+                WHERE p.is_active AND e.kind = %(eligible_kind)s
+                    AND p.department_id IN (SELECT department_id FROM {DEPARTMENT_KEYS})
+                GROUP BY p.department_id
             ), minutes AS (
                 SELECT d.department_id, m.span AS start,
                     SUM(d.submitted_minutes) AS submitted, SUM(d.approved_minutes) AS approved
@@ -554,12 +561,14 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
             )
             SELECT k.department_id, %(span)s AS span, k.day AS start,
                 COALESCE(p.people, 0) AS people_logged,
+                COALESCE(e.people, 0) AS people_eligible,
                 COALESCE(m.submitted, 0) AS submitted_minutes,
                 COALESCE(m.approved, 0) AS approved_minutes,
                 COALESCE(c.by_category, {sql["empty"]}) AS minutes_by_category,
                 %(now)s AS computed_at
             FROM {DEPARTMENT_KEYS} k
             LEFT JOIN people p ON p.department_id = k.department_id AND p.start = k.day
+            LEFT JOIN eligible e ON e.department_id = k.department_id
             LEFT JOIN minutes m ON m.department_id = k.department_id AND m.start = k.day
             LEFT JOIN categories c ON c.department_id = k.department_id AND c.start = k.day
         """  # noqa: S608 - table names from the models, values bound
@@ -579,6 +588,7 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
             keys=["department_id", "span", "start"],
             values=[
                 "people_logged",
+                "people_eligible",
                 "submitted_minutes",
                 "approved_minutes",
                 "minutes_by_category",

@@ -7,7 +7,10 @@ from collections import defaultdict
 
 import pytest
 import time_machine
+from django.urls import reverse
 
+from departments.models import StaffProfile
+from tasks.dashboards import percent
 from tasks.models import (
     AssistCategory,
     DayLedger,
@@ -185,3 +188,33 @@ def test_people_are_counted_once_per_span_however_many_days_they_log(org, frozen
         == 1
     )
     assert PersonMonthSummary.objects.get(staff=org.staff_profile).days_logged == 5
+
+
+def test_a_span_counts_its_eligible_people_with_its_participants(org, frozen, login):
+    """Participation of a whole month is the share of the people eligible when it was
+    counted: people who leave afterwards change neither side, so it never passes 100 %."""
+    _seed(org)
+    summaries_rollup(days=[TODAY - datetime.timedelta(days=1)])
+    members = StaffProfile.objects.filter(department=org.engineering, is_active=True)
+    eligible = members.count()
+    february = _month(TODAY - datetime.timedelta(days=30))
+    stored = DepartmentSpanSummary.objects.get(
+        department=org.engineering, span=MONTH, start=february
+    )
+    assert (stored.people_logged, stored.people_eligible) == (2, eligible)
+
+    members.update(is_active=False)  # everyone of engineering leaves; no rollup since
+
+    response = login(org.admin).get(
+        reverse("tasks:dashboard_org"),
+        {
+            "start": february.isoformat(),
+            "end": (_month(TODAY) - datetime.timedelta(days=1)).isoformat(),
+        },
+    )
+    tables = response.context["dashboard"].tables
+    engineering = next(row for row in tables["departments"].rows if row.cells[0] == "Engineering")
+    # February as the rollup counted it, both sides from the same roster.
+    assert engineering.cells[1:4] == [eligible, 2, percent(2, eligible)]
+    for row in (*tables["trend"].rows, *tables["participation"].rows):
+        assert row.cells[2] is None or row.cells[2] <= 100
