@@ -151,9 +151,8 @@ def approver_ids_for(*, staff: StaffProfile, day: datetime.date) -> set[int]:
 def supervised_profiles(*, user, day: datetime.date) -> QuerySet[StaffProfile]:
     """Active people whose time ``user`` approves on ``day`` (own reports and those of
     supervisors who delegated to them), never ``user`` themselves."""
-    supervisors = [user.pk, *active_delegators_for(user=user, day=day)]
     return (
-        StaffProfile.objects.filter(line_supervisor_id__in=supervisors, is_active=True)
+        StaffProfile.objects.filter(supervised_by(user=user, day=day), is_active=True)
         .exclude(user=user)
         .select_related("user", "department")
     )

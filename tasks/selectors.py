@@ -268,19 +268,13 @@ def assignable_people() -> QuerySet[StaffProfile]:
 
 
 def _waiting_for(*, user, day: datetime.date) -> QuerySet[TimeLog]:
+    """Submitted logs ``user`` may approve on ``day``: their reports' and those of
+    supervisors who delegated to them, never their own (the queue reads the same people's
+    entries by key, ``selectors_approvals``)."""
     return TimeLog.objects.filter(
         supervised_by(user=user, day=day, field="staff__line_supervisor"),
         status=TimeLog.Status.SUBMITTED,
     ).exclude(staff__user_id=user.pk)
-
-
-def approvable_logs(*, user, day: datetime.date) -> QuerySet[TimeLog]:
-    """Submitted logs ``user`` may approve on ``day``: their reports' and those of
-    supervisors who delegated to them, never their own. The navigation badge counts them;
-    the queue reads the same people's entries by key (``selectors_approvals``)."""
-    return _waiting_for(user=user, day=day).order_by(
-        "staff__user__first_name", "staff__user__username", "staff_id", "day", "pk"
-    )
 
 
 def pending_approval_count(*, user, day: datetime.date) -> int:

@@ -247,9 +247,9 @@ def approval_queue(
     Three queries besides the choices (read here when not given): the entries with their
     days' totals, and the budget rules (two); a category or dates add the count of what
     matches them. The choices' people are exactly those whose entries ``user`` may decide
-    (the rule of ``approvable_logs``), in the order of their names, with their waiting
-    entries counted: so the page knows whose entries fill it before reading them, and
-    reads those by key.
+    (the rule the navigation badge counts by, ``pending_approval_count``), in the order of
+    their names, with their waiting entries counted: so the page knows whose entries fill
+    it before reading them, and reads those by key.
     """
     if choices is None:
         choices = queue_choices(user=user, day=day)
