@@ -38,7 +38,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from departments.models import Department, StaffProfile
-from departments.roles import Role, roles_for
 from departments.selectors import supervised_by
 from rewards.models import Collection, Lead, Statement
 from tasks.models import (
@@ -72,36 +71,6 @@ PRESETS = [
     ("last_12_months", gettext_lazy("Last 12 months")),
 ]
 DEFAULT_PRESET = "this_month"
-
-
-# --------------------------------------------------------------------------- who sees what
-
-
-def can_view_my_dashboard(user) -> bool:
-    return Role.STAFF in roles_for(user)
-
-
-def can_view_team_dashboard(user) -> bool:
-    """Line supervisors and the active delegates of one."""
-    return Role.LINE_SUPERVISOR in roles_for(user)
-
-
-def can_view_marketing_dashboard(user) -> bool:
-    roles = roles_for(user)
-    return Role.MARKETING_LEAD in roles or Role.ADMIN in roles
-
-
-def can_view_org_dashboard(user) -> bool:
-    roles = roles_for(user)
-    return Role.ADMIN in roles or Role.FINANCE in roles
-
-
-def can_view_department_dashboard(user) -> bool:
-    return Role.ADMIN in roles_for(user)
-
-
-def can_run_jobs(user) -> bool:
-    return Role.ADMIN in roles_for(user)
 
 
 # --------------------------------------------------------------------------- numbers

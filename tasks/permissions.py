@@ -186,3 +186,38 @@ def get_assignment_for_user(user, pk: int):
     if assignment.assignee_id != user.pk:
         raise PermissionDenied
     return assignment
+
+
+# --- dashboards and jobs ------------------------------------------------------
+
+
+def can_view_my_dashboard(user) -> bool:
+    return Role.STAFF in roles_for(user)
+
+
+def can_view_team_dashboard(user) -> bool:
+    """Line supervisors and the active delegates of one."""
+    return Role.LINE_SUPERVISOR in roles_for(user)
+
+
+def can_view_marketing_dashboard(user) -> bool:
+    roles = roles_for(user)
+    return Role.MARKETING_LEAD in roles or Role.ADMIN in roles
+
+
+def marketing_dashboard_covers_everyone(user) -> bool:
+    """A marketing lead sees the tasks they created; an admin who leads none sees all."""
+    return Role.MARKETING_LEAD not in roles_for(user)
+
+
+def can_view_org_dashboard(user) -> bool:
+    roles = roles_for(user)
+    return Role.ADMIN in roles or Role.FINANCE in roles
+
+
+def can_view_department_dashboard(user) -> bool:
+    return Role.ADMIN in roles_for(user)
+
+
+def can_run_jobs(user) -> bool:
+    return Role.ADMIN in roles_for(user)

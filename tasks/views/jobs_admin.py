@@ -30,7 +30,7 @@ from kombu.exceptions import OperationalError
 from config.celery import app
 from rewards import jobs as reward_jobs
 from tasks import jobs as task_jobs
-from tasks.dashboards import can_run_jobs
+from tasks.permissions import can_run_jobs
 
 logger = logging.getLogger(__name__)
 
