@@ -128,6 +128,20 @@ def _fill(cursor, name: str, rows: list[tuple]) -> None:
         _analyze(cursor, name)
 
 
+def _fill_spans(cursor, starts: list[datetime.date], end_of) -> None:
+    """Every day of these spans (months or weeks) with its span's first day, into the
+    spans table: an equality join, where ranges would compare every day with every span."""
+    _fill(
+        cursor,
+        SPANS_TABLE,
+        [
+            (start + datetime.timedelta(days=n), start)
+            for start in starts
+            for n in range((end_of(start) - start).days + 1)
+        ],
+    )
+
+
 def _fill_budgets(
     cursor, people: Iterable[StaffProfile], first: datetime.date, last: datetime.date
 ) -> None:
@@ -314,17 +328,7 @@ def _upsert_spans(cursor, days: set[datetime.date], *, staff_from_keys: bool) ->
     )
     for model, column, start_of, end_of in SPANS:
         spans = sorted({start_of(day) for day in days})
-        # Each day of the spans with its span: an equality join, where ranges would
-        # compare every person-day with every span.
-        _fill(
-            cursor,
-            SPANS_TABLE,
-            [
-                (span + datetime.timedelta(days=n), span)
-                for span in spans
-                for n in range((end_of(span) - span).days + 1)
-            ],
-        )
+        _fill_spans(cursor, spans, end_of)
         select = f"""
             SELECT s.staff_id, m.span AS {column},
                 SUM(CASE WHEN s.submitted_minutes + s.approved_minutes > 0 THEN 1 ELSE 0 END)
@@ -509,15 +513,7 @@ def _upsert_department_spans(cursor, keys: set[tuple[int, datetime.date]]) -> No
         span_keys = sorted({(department_id, start_of(day)) for department_id, day in keys})
         spans = sorted({start for _d, start in span_keys})
         _fill(cursor, DEPARTMENT_KEYS, span_keys)
-        _fill(
-            cursor,
-            SPANS_TABLE,
-            [
-                (start + datetime.timedelta(days=n), start)
-                for start in spans
-                for n in range((end_of(start) - start).days + 1)
-            ],
-        )
+        _fill_spans(cursor, spans, end_of)
         days = f"""
             FROM {DepartmentDaySummary._meta.db_table} d
             JOIN {SPANS_TABLE} m ON m.day = d.day
