@@ -221,6 +221,8 @@ def test_a_first_run_writes_each_new_statement_once_with_its_total_and_run(org):
     written = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "rewards_statement"')]
     assert written == []
 
-    calculate(march)  # a recalculation updates it
+    # Time approved late: a recalculation updates the statement written above.
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 3), minutes=30)
+    calculate(march)
     statement.refresh_from_db()
-    assert statement.total == Decimal("45.00")
+    assert statement.total == Decimal("60.00")  # 120 min × 30.00 / 60

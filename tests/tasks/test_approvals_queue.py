@@ -187,6 +187,34 @@ class TestTheRows:
         assert "<b>Eve</b>" not in body
         assert body.count("&lt;b&gt;Eve&lt;/b&gt; Test") == 2  # the day and the filter
 
+    def test_every_text_drawn_is_escaped_and_a_long_outcome_shortened(self, client, org, today):
+        org.engineering.name = "<i>Dept</i>"
+        org.engineering.save()
+        chosen = category()
+        chosen.name = chosen.name_zh_hans = "<u>Cat</u>"
+        chosen.save()
+        for outcome in ("<script>x</script>", "y" * 300):
+            services.time_log_create(
+                staff=org.staff_profile,
+                day=today,
+                minutes=15,
+                category=chosen,
+                description="Called a client",
+                outcome=outcome,
+                duties_done=True,
+            )
+        client.force_login(org.supervisor)
+        body = client.get(QUEUE).content.decode()
+        for raw, escaped in (
+            ("<i>Dept</i>", "&lt;i&gt;Dept&lt;/i&gt;"),
+            ("<u>Cat</u>", "&lt;u&gt;Cat&lt;/u&gt;"),
+            ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
+        ):
+            assert raw not in body
+            assert escaped in body
+        assert "y" * 199 + "…" in body
+        assert "y" * 200 not in body
+
     def test_a_long_description_is_shortened_and_a_missing_outcome_is_a_dash(
         self, client, org, today
     ):
