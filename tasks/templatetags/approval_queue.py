@@ -31,7 +31,7 @@ DAY = """<section class="card mb-3" aria-labelledby="group-{index}-label">
 id="group-{index}" data-check-all="input[data-group='{index}']"{checked}>
       <label class="form-check-label" for="group-{index}" id="group-{index}-label">
         <strong>{name}</strong>
-        <span class="text-body-secondary">· {department} · {weekday}, {date}</span>
+        <span class="text-body-secondary">· {department} · {when}</span>
       </label>
     </div>
     <div class="small">{waiting} · <span{over_class}>{figures}</span>{over_badge}</div>
@@ -68,7 +68,7 @@ class _Page:
 
     def __init__(self, selected):
         self.selected = selected
-        self.tick_label = gettext("Tick the entry of %(minutes)s minutes")
+        self.day_label = gettext("%(weekday)s, %(date)s")
         self.figures = gettext("%(counted)s of %(cap)s minutes that day")
         self.over_badge = ' <span class="badge text-bg-danger">{}</span>'.format(
             escape(gettext("over budget"))
@@ -115,12 +115,12 @@ class _Page:
             label = self.categories[category.pk] = escape(category.label)
         return label
 
-    def date(self, day) -> tuple[str, str]:
+    def date(self, day) -> str:
         drawn = self.dates.get(day)
         if drawn is None:
-            drawn = self.dates[day] = (
-                escape(date_format(day, "D")),
-                escape(date_format(day, "DATE_FORMAT")),
+            drawn = self.dates[day] = escape(
+                self.day_label
+                % {"weekday": date_format(day, "D"), "date": date_format(day, "DATE_FORMAT")}
             )
         return drawn
 
@@ -136,7 +136,14 @@ class _Page:
     def label(self, minutes: int) -> str:
         label = self.labels.get(minutes)
         if label is None:
-            label = self.labels[minutes] = escape(self.tick_label % {"minutes": minutes})
+            label = self.labels[minutes] = escape(
+                ngettext(
+                    "Tick the entry of %(minutes)s minute",
+                    "Tick the entry of %(minutes)s minutes",
+                    minutes,
+                )
+                % {"minutes": minutes}
+            )
         return label
 
     def waiting_text(self, minutes: int) -> str:
@@ -162,7 +169,6 @@ class _Page:
         )
 
     def day(self, group, index: int) -> str:
-        weekday, date = self.date(group.day)
         name, department = self.person(group.staff)
         figures = group.figures
         return DAY.format(
@@ -171,8 +177,7 @@ class _Page:
             checked=" checked" if group.checked else "",
             name=name,
             department=department,
-            weekday=weekday,
-            date=date,
+            when=self.date(group.day),
             waiting=self.waiting_text(group.pending_minutes),
             over_class=' class="text-danger fw-semibold"' if figures.over else "",
             figures=escape(self.figures % {"counted": figures.counted, "cap": figures.cap}),
