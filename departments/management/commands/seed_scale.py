@@ -21,7 +21,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql" and options["people"] > 2_000:
-            raise CommandError("Seed more than 2,000 people on PostgreSQL (DATABASE_URL).")
+            raise CommandError(
+                f"SQLite takes at most 2,000 people here; to seed {options['people']:,}, set "
+                "DATABASE_URL to a new, migrated PostgreSQL database, or ask for fewer "
+                "with --people."
+            )
         started = time.monotonic()
         seed = ScaleSeed(
             people=options["people"],
