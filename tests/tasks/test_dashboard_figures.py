@@ -36,6 +36,7 @@ from tasks.selectors import week_bounds
 from tasks.summaries import summaries_rebuild
 from tests.factories import (
     BudgetRuleFactory,
+    DepartmentFactory,
     StaffProfileFactory,
     UserFactory,
 )
@@ -890,3 +891,38 @@ def test_query_counts_are_the_same_for_one_month_and_twelve(
     assert first.status_code == second.status_code == 200
     assert first.content != second.content  # the eleven months more do show
     assert len(one_month) <= MAX_QUERIES[page]
+
+
+@pytest.mark.parametrize("page", list(MAX_QUERIES))
+def test_query_counts_do_not_grow_with_people_departments_or_leads(
+    client, org, today, django_assert_num_queries, page
+):
+    activity = seed(org, FEBRUARY)
+    user, url = _pages(org)[page]
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as few:
+        first = client.get(url, _query(FEBRUARY))
+    support = DepartmentFactory(name="Support", code="SUP")
+    for number in range(20):
+        person = StaffProfileFactory(
+            user=UserFactory(username=f"more{number}", first_name=f"More {number}"),
+            department=(org.engineering, support)[number % 2],
+            line_supervisor=org.supervisor,
+            marketing_lead=org.lead,
+        )
+        for offset, status in enumerate((TimeLog.Status.APPROVED, TimeLog.Status.SUBMITTED)):
+            activity.log(
+                person,
+                FEBRUARY.start + datetime.timedelta(days=offset),
+                30,
+                "phone-marketing",
+                status,
+            )
+        activity.lead(person, FEBRUARY.start, Lead.Status.NEW, marketing_lead=org.lead)
+    summaries_rebuild(start=FEBRUARY.start, end=FEBRUARY.end)
+
+    with django_assert_num_queries(len(few)):
+        second = client.get(url, _query(FEBRUARY))
+
+    assert first.status_code == second.status_code == 200
+    assert first.content != second.content  # the twenty more people do show
