@@ -12,12 +12,58 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import MAX_DAILY_BUDGET_MINUTES, StaffProfile
 
 
-class DateInput(forms.DateInput):
+def _attributes(attrs: dict) -> str:
+    """``attrs.html``: in the widget's order, ``True`` as a bare attribute, ``False`` left out."""
+    return "".join(
+        f" {escape(str(key))}" if value is True else f' {escape(str(key))}="{escape(str(value))}"'
+        for key, value in attrs.items()
+        if value is not False and value is not None
+    )
+
+
+class DrawnInput:
+    """Draws an ``<input>`` or ``<textarea>`` in Python, with the markup of Django's
+    ``input.html`` / ``textarea.html`` and ``attrs.html`` templates. Each widget template
+    costs about a fifth of a millisecond; the forms on the pages people open all day
+    (Today, the approval queue, the dashboards' filters) have several."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        if isinstance(self, forms.Textarea):
+            return format_html(
+                '<textarea name="{}"{}>\n{}</textarea>',
+                widget["name"],
+                mark_safe(_attributes(widget["attrs"])),  # noqa: S308 - escaped there
+                widget["value"] or "",
+            )
+        shown = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            shown,
+            mark_safe(_attributes(widget["attrs"])),  # noqa: S308 - escaped there
+        )
+
+
+class DateInput(DrawnInput, forms.DateInput):
     input_type = "date"
 
     def __init__(self, **kwargs):
         kwargs.setdefault("format", "%Y-%m-%d")
         super().__init__(**kwargs)
+
+
+class NumberInput(DrawnInput, forms.NumberInput):
+    pass
+
+
+class TextInput(DrawnInput, forms.TextInput):
+    pass
+
+
+class Textarea(DrawnInput, forms.Textarea):
+    pass
 
 
 class ShortListIterator(ModelChoiceIterator):

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from departments.forms import NumberInput, Textarea
 from rewards.models import MAX_TEXT
 
 MAX_IDS_PER_DECISION = 2000
@@ -51,7 +52,7 @@ def _note_field(label, help_text):
         required=False,
         strip=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=help_text,
     )
 
@@ -79,12 +80,12 @@ class AdjustmentForm(forms.Form):
         max_digits=12,
         decimal_places=2,
         help_text=_("Negative to reduce, e.g. -20.00."),
-        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        widget=NumberInput(attrs={"step": "0.01"}),
     )
     reason = forms.CharField(
         label=_("Reason"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         error_messages={"required": _("Say why the amount is adjusted.")},
     )
 
@@ -93,7 +94,7 @@ class InquiryForm(forms.Form):
     question = forms.CharField(
         label=_("What do you disagree with?"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         error_messages={"required": _("Say what you disagree with.")},
     )
 
@@ -102,7 +103,7 @@ class InquiryAnswerForm(forms.Form):
     answer = forms.CharField(
         label=_("Answer"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=_("A correction is a separate adjustment line."),
         error_messages={"required": _("Write an answer.")},
     )
@@ -112,7 +113,7 @@ class NominationForm(forms.Form):
     citation = forms.CharField(
         label=_("Citation"),
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=_("What makes this person a role model? Shown on the honour board."),
         error_messages={"required": _("Write a citation: what makes this person a role model?")},
     )

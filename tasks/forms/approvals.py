@@ -7,19 +7,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from departments.forms import ListSelect
+from departments.forms import DateInput, ListSelect, Textarea
 from tasks.models import MAX_TEXT, TimeLog
 from tasks.selectors_outcomes import tasks_with_outcomes_to_review
 
 MAX_IDS_PER_DECISION = 2000
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(**kwargs)
 
 
 class ListedChoiceField(forms.ChoiceField):
@@ -137,7 +129,7 @@ class BulkDecisionForm(forms.Form):
         label=_("Reason for rejection"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=_("Needed to reject; the person receives it by email."),
     )
 
@@ -154,7 +146,7 @@ class ExtensionDecisionForm(forms.Form):
         label=_("Note"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=_("Needed to refuse."),
     )
 
@@ -171,7 +163,7 @@ class OutcomeReviewForm(forms.Form):
         label=_("Note"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
+        widget=Textarea(attrs={"rows": 2, "maxlength": MAX_TEXT}),
         help_text=_("Needed when the outcome needs follow-up."),
     )
 

@@ -8,6 +8,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from departments.forms import DateInput, ListSelect
 from tasks.dashboards import (
     DEFAULT_PRESET,
     MAX_RANGE_DAYS,
@@ -24,23 +25,19 @@ class DashboardFilterForm(forms.Form):
     start = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(
-            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
-        ),
+        widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
     end = forms.DateField(
         label=_("To"),
         required=False,
-        widget=forms.DateInput(
-            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
-        ),
+        widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
     department = forms.TypedChoiceField(
         label=_("Department"),
         required=False,
         coerce=int,
         empty_value=None,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        widget=ListSelect(attrs={"class": "form-select form-select-sm"}),
     )
 
     def __init__(self, *args, today: datetime.date, departments=None, **kwargs):

@@ -14,20 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from departments.forms import ShortListChoiceField
+from departments.forms import DateInput, NumberInput, ShortListChoiceField, Textarea
 from tasks import selectors
 from tasks.models import MAX_LOG_MINUTES, MAX_TEXT, MarketingTask
 
 QUICK_MINUTES = (15, 30, 45, 60, 90, 120)
 MINUTES_DATALIST_ID = "ah-quick-minutes"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(**kwargs)
 
 
 def _minutes_field(label, help_text) -> forms.IntegerField:
@@ -36,7 +28,7 @@ def _minutes_field(label, help_text) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         help_text=help_text,
-        widget=forms.NumberInput(
+        widget=NumberInput(
             attrs={
                 "min": 1,
                 "max": MAX_LOG_MINUTES,
@@ -49,8 +41,8 @@ def _minutes_field(label, help_text) -> forms.IntegerField:
     )
 
 
-def _text_widget(rows: int) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows, "maxlength": MAX_TEXT})
+def _text_widget(rows: int) -> Textarea:
+    return Textarea(attrs={"rows": rows, "maxlength": MAX_TEXT})
 
 
 class TimeLogForm(forms.Form):
