@@ -18,7 +18,11 @@ HOSTILE = "<b>\"quoted\" & 'single'</b>"
             drawn.DateInput(attrs={"class": "form-control form-control-sm", "max": "2026-11-27"}),
             forms.DateInput(
                 format="%Y-%m-%d",
-                attrs={"type": "date", "class": "form-control form-control-sm", "max": "2026-11-27"},
+                attrs={
+                    "type": "date",
+                    "class": "form-control form-control-sm",
+                    "max": "2026-11-27",
+                },
             ),
             datetime.date(2026, 11, 2),
         ),

@@ -1,0 +1,79 @@
+"""The main navigation: what each role sees, which entry is current, the supervisor's
+badge and the language — each drawn once per state and then reused."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from departments.templatetags import navigation
+from tests.tasks.test_approvals import make_log
+
+pytestmark = pytest.mark.django_db
+
+
+def _nav(response) -> str:
+    html = response.content.decode()
+    return html[html.index('id="nav-main"') : html.index("</nav>")]
+
+
+def _active(nav: str) -> list[str]:
+    return re.findall(r'class="nav-link( dropdown-toggle)? active"[^>]*>([^<]+)', nav)
+
+
+def test_staff_sees_their_entries_and_today_is_current(org, login):
+    nav = _nav(login(org.staff).get(reverse("tasks:today")))
+    assert reverse("tasks:my_week") in nav
+    assert reverse("rewards:my_statements") in nav
+    assert reverse("tasks:approval_queue") not in nav
+    assert reverse("audit:list") not in nav
+    assert _active(nav) == [("", "Today")]
+
+
+def test_current_entry_follows_the_page(org, login):
+    client = login(org.staff)
+    assert _active(_nav(client.get(reverse("tasks:my_week")))) == [("", "My week")]
+    assert _active(_nav(client.get(reverse("departments:org_chart")))) == [("", "Organisation")]
+    assert _active(_nav(client.get(reverse("tasks:dashboard_me")))) == [
+        (" dropdown-toggle", "Dashboards")
+    ]
+    # A page without an entry of its own marks none.
+    assert _active(_nav(client.get(reverse("rewards:my_statements")))) == []
+
+
+def test_supervisor_badge_counts_entries_waiting(org, login, today):
+    client = login(org.supervisor)
+    assert "badge" not in _nav(client.get(reverse("departments:org_chart")))
+    make_log(org.staff_profile, today)
+    nav = _nav(client.get(reverse("departments:org_chart")))
+    assert reverse("tasks:approval_queue") in nav
+    assert re.search(r'<span class="badge[^"]*">1</span>', nav)
+
+
+def test_admin_sees_the_audit_log_and_jobs(org, login):
+    nav = _nav(login(org.admin).get(reverse("audit:list")))
+    assert reverse("tasks:jobs") in nav
+    assert _active(nav) == [("", "Audit log")]
+
+
+def test_each_language_is_drawn_in_its_own_words(org, login):
+    client = login(org.staff)
+    english = _nav(client.get(reverse("tasks:today"), HTTP_ACCEPT_LANGUAGE="en"))
+    client.cookies["django_language"] = "zh-hans"
+    chinese = _nav(client.get(reverse("tasks:today")))
+    with translation.override("zh-hans"):
+        today_zh = translation.gettext("Today")
+    assert ">Today<" in english
+    assert today_zh != "Today"
+    assert f">{today_zh}<" in chinese
+
+
+def test_a_state_is_drawn_once(org, login):
+    navigation._drawn.cache_clear()
+    client = login(org.staff)
+    client.get(reverse("tasks:today"))
+    client.get(reverse("tasks:today"))
+    client.get(reverse("tasks:my_week"))
+    info = navigation._drawn.cache_info()
+    assert (info.misses, info.hits) == (2, 1)
