@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from departments.models import BudgetRule, Department, StaffProfile
-from departments.selectors import _resolve, supervised_by
+from departments.selectors import _resolve, approval_holders_sql, supervised_by
 from tasks.models import (
     AssistCategory,
     BudgetExtension,
@@ -267,18 +268,24 @@ def assignable_people() -> QuerySet[StaffProfile]:
 # ------------------------------------------------------------------ approvals
 
 
-def _waiting_for(*, user, day: datetime.date) -> QuerySet[TimeLog]:
-    """Submitted logs ``user`` may approve on ``day``: their reports' and those of
-    supervisors who delegated to them, never their own (the queue reads the same people's
-    entries by key, ``selectors_approvals``)."""
-    return TimeLog.objects.filter(
-        supervised_by(user=user, day=day, field="staff__line_supervisor"),
-        status=TimeLog.Status.SUBMITTED,
-    ).exclude(staff__user_id=user.pk)
-
-
 def pending_approval_count(*, user, day: datetime.date) -> int:
-    return _waiting_for(user=user, day=day).order_by().count()
+    """How many submitted logs ``user`` may approve on ``day``: their reports' and those
+    of supervisors who delegated to them, never their own (the approval queue reads the
+    same people's entries, ``selectors_approvals``). For the navigation's badge on every
+    page a supervisor opens, so written as SQL: the ORM took longer to build the statement
+    than PostgreSQL to run it."""
+    holders, params = approval_holders_sql(user=user, day=day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT COUNT(*)
+            FROM {TimeLog._meta.db_table} w
+            JOIN {StaffProfile._meta.db_table} p ON p.id = w.staff_id
+            WHERE p.line_supervisor_id IN ({holders}) AND w.status = %s AND p.user_id <> %s
+            """,  # noqa: S608 - names from the models, values bound
+            [*params, TimeLog.Status.SUBMITTED, user.pk],
+        )
+        return cursor.fetchone()[0]
 
 
 def pending_extensions(*, user, day: datetime.date) -> QuerySet[BudgetExtension]:
