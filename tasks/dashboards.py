@@ -1184,6 +1184,44 @@ def _revenue_and_cost(rng: DateRange) -> tuple[Decimal, Decimal]:
     )
 
 
+def _span_totals(
+    *, weeks: tuple[datetime.date, datetime.date], months: tuple[datetime.date, datetime.date]
+) -> list[tuple]:
+    """``(span, start, people, eligible, submitted, approved)`` of the organisation, summed
+    over the department-span summaries of the weeks and the months starting in these
+    ranges; people of the non-marketing departments only. Written as SQL: the ORM took
+    longer to build the statement than the database to run it."""
+    table = DepartmentSpanSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT s.span, s.start,
+                SUM(CASE WHEN d.kind = %s THEN s.people_logged END),
+                SUM(CASE WHEN d.kind = %s THEN s.people_eligible END),
+                SUM(s.submitted_minutes), SUM(s.approved_minutes)
+            FROM {table} s
+            JOIN {Department._meta.db_table} d ON d.id = s.department_id
+            WHERE (s.span = %s AND s.start BETWEEN %s AND %s)
+               OR (s.span = %s AND s.start BETWEEN %s AND %s)
+            GROUP BY s.span, s.start
+            """,  # noqa: S608 - table names from the models, values bound
+            [
+                Department.Kind.NON_MARKETING,
+                Department.Kind.NON_MARKETING,
+                DepartmentSpanSummary.Span.WEEK,
+                *weeks,
+                DepartmentSpanSummary.Span.MONTH,
+                *months,
+            ],
+        )
+        rows = cursor.fetchall()
+    # SQLite hands dates back as text.
+    return [
+        (span, datetime.date.fromisoformat(start) if isinstance(start, str) else start, *sums)
+        for span, start, *sums in rows
+    ]
+
+
 def _whole_months(rng: DateRange) -> bool:
     """Whether the range's days with logs are whole calendar months: it starts on a
     first and ends on a last day — or today or later, as no log is for a future day."""
@@ -1415,26 +1453,12 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     )
     # Summed over departments by the database (the rollup counts eligible people only;
     # the minutes are those of every department-day, as the range's hours).
-    for span, start, people, of_people, sub, app in (
-        DepartmentSpanSummary.objects.filter(
-            Q(span=DepartmentSpanSummary.Span.WEEK, start__gte=mondays[0], start__lte=mondays[-1])
-            | Q(
-                span=DepartmentSpanSummary.Span.MONTH,
-                start__gte=trend.start,
-                start__lte=last.start if whole_last else last.start - datetime.timedelta(days=1),
-            )
-        )
-        .values("span", "start")
-        .annotate(
-            people=Sum("people_logged", filter=Q(department__kind=Department.Kind.NON_MARKETING)),
-            of_people=Sum(
-                "people_eligible", filter=Q(department__kind=Department.Kind.NON_MARKETING)
-            ),
-            submitted=Sum("submitted_minutes"),
-            approved=Sum("approved_minutes"),
-        )
-        .values_list("span", "start", "people", "of_people", "submitted", "approved")
-        .order_by()
+    for span, start, people, of_people, sub, app in _span_totals(
+        weeks=(mondays[0], mondays[-1]),
+        months=(
+            trend.start,
+            last.start if whole_last else last.start - datetime.timedelta(days=1),
+        ),
     ):
         if span == DepartmentSpanSummary.Span.WEEK:
             by_week[start] = people or 0
