@@ -24,7 +24,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Count,
-    F,
     OuterRef,
     Q,
     Subquery,
@@ -38,7 +37,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from departments.models import Department, StaffProfile
-from departments.selectors import supervised_by
+from departments.selectors import approval_holders_sql
 from rewards.models import Collection, Lead, Statement
 from tasks.models import (
     AssistCategory,
@@ -655,27 +654,14 @@ class TeamScope:
 
 
 def team_scope(*, user, today: datetime.date) -> TeamScope:
-    """One query: the people whose approvals ``user`` holds today (``supervised_by``,
-    the delegations read inside it) with their submitted entries — the approval queue's
-    — counted by age. Written as SQL around the ORM's filter: the same statement through
-    the ORM took twice as long to build as to run."""
+    """One query: the people whose approvals ``user`` holds today (those of the
+    supervisors ``approval_holders_sql`` reads, the delegations inside it; never ``user``)
+    with their submitted entries — the approval queue's — counted by age. Written as SQL:
+    the same statement through the ORM took twice as long to build as to run."""
     moment = connection.ops.adapt_datetimefield_value  # as the ORM binds a datetime
     recent = moment(_local_midnight(today - datetime.timedelta(days=2)))
     week_ago = moment(_local_midnight(today - datetime.timedelta(days=7)))
-    people, people_params = (
-        StaffProfile.objects.filter(supervised_by(user=user, day=today, field="line_supervisor"))
-        .exclude(user=user)
-        .values(
-            member=F("pk"),
-            first=F("user__first_name"),
-            last=F("user__last_name"),
-            login=F("user__username"),
-            unit=F("department_id"),
-            unit_name=F("department__name"),
-            active=F("is_active"),
-        )
-        .query.sql_with_params()
-    )
+    holders, holders_params = approval_holders_sql(user=user, day=today)
     ages = {
         "fresh": ("w.created_at >= %s", [recent]),
         "week": ("w.created_at >= %s AND w.created_at < %s", [week_ago, recent]),
@@ -687,16 +673,20 @@ def team_scope(*, user, today: datetime.date) -> TeamScope:
         for condition, _params in ages.values()
     )
     count_params = [value for _c, params in ages.values() for value in params * 2]
-    columns = "t.member, t.first, t.last, t.login, t.unit, t.unit_name, t.active"
+    columns = "p.id, u.first_name, u.last_name, u.username, p.department_id, d.name, p.is_active"
+    users = StaffProfile._meta.get_field("user").related_model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT {columns}, {counts}
-            FROM ({people}) t
-            LEFT JOIN {TimeLog._meta.db_table} w ON w.staff_id = t.member AND w.status = %s
+            FROM {StaffProfile._meta.db_table} p
+            JOIN {users} u ON u.id = p.user_id
+            JOIN {Department._meta.db_table} d ON d.id = p.department_id
+            LEFT JOIN {TimeLog._meta.db_table} w ON w.staff_id = p.id AND w.status = %s
+            WHERE p.line_supervisor_id IN ({holders}) AND p.user_id <> %s
             GROUP BY {columns}
-            """,  # noqa: S608 - names from the models, the people's query built by the ORM
-            [*count_params, *people_params, TimeLog.Status.SUBMITTED],
+            """,  # noqa: S608 - names from the models, values bound
+            [*count_params, TimeLog.Status.SUBMITTED, *holders_params, user.pk],
         )
         rows = cursor.fetchall()
     everyone = []
