@@ -57,8 +57,22 @@ def wait_for(condition, what: str, worker=None) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}" + (f"\n{worker.log()}" if worker else ""))
+            pytest.fail(
+                f"timed out waiting for {what}\nother sessions: {backends()}"
+                + (f"\n{worker.log()}" if worker else "")
+            )
         time.sleep(0.02)
+
+
+def backends() -> list[tuple]:
+    """The other sessions on the test database, to say what a timed-out wait waited on."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_type, state, wait_event_type, wait_event, "
+            "now() - state_change, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchall()
 
 
 def other_backends(*, waiting_for_a_lock: bool = False) -> int:
