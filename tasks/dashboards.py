@@ -37,7 +37,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from departments.models import Department, StaffProfile
-from departments.selectors import approval_holders_sql
 from rewards.models import Collection, Lead, Statement
 from tasks.models import (
     AssistCategory,
@@ -48,7 +47,6 @@ from tasks.models import (
     PersonMonthSummary,
     StateChange,
     TaskAssignment,
-    TimeLog,
 )
 from tasks.selectors import (
     budget_segments,
@@ -56,6 +54,7 @@ from tasks.selectors import (
     month_bounds,
     week_bounds,
 )
+from tasks.selectors_approvals import QueuePerson, approvable_people
 
 ZERO = Decimal("0.00")
 MAX_RANGE_DAYS = 731
@@ -623,97 +622,36 @@ WAITING_BUCKETS = [
 ]
 
 
-@dataclass(frozen=True)
-class TeamMember:
-    """What the team dashboard needs of a person, read as plain values (fifty model
-    instances with their user and department cost more than the figures): who they are
-    and their entries waiting for a decision, by age bucket ({bucket: (entries,
-    minutes)})."""
-
-    pk: int
-    display_name: str
-    department_id: int
-    department_name: str
-    is_active: bool
-    waiting: dict[str, tuple[int, int]]
-
-
 @dataclass
 class TeamScope:
     """Whose figures a line supervisor sees: their own reports and those of the
     supervisors who delegated their approvals to them today (``everyone`` also holds
-    those no longer active: their entries still wait for a decision)."""
+    those no longer active: their entries still wait for a decision), as the approval
+    queue reads them (``approvable_people``), by name."""
 
     user: Any
     today: datetime.date
-    everyone: list[TeamMember]
+    everyone: list[QueuePerson]
 
     @property
-    def people(self) -> list[TeamMember]:
+    def people(self) -> list[QueuePerson]:
         return [person for person in self.everyone if person.is_active]
 
 
 def team_scope(*, user, today: datetime.date) -> TeamScope:
-    """One query: the people whose approvals ``user`` holds today (those of the
-    supervisors ``approval_holders_sql`` reads, the delegations inside it; never ``user``)
-    with their submitted entries — the approval queue's — counted by age. Written as SQL:
-    the same statement through the ORM took twice as long to build as to run."""
-    moment = connection.ops.adapt_datetimefield_value  # as the ORM binds a datetime
-    recent = moment(_local_midnight(today - datetime.timedelta(days=2)))
-    week_ago = moment(_local_midnight(today - datetime.timedelta(days=7)))
-    holders, holders_params = approval_holders_sql(user=user, day=today)
-    ages = {
-        "fresh": ("w.created_at >= %s", [recent]),
-        "week": ("w.created_at >= %s AND w.created_at < %s", [week_ago, recent]),
-        "old": ("w.created_at < %s", [week_ago]),
-    }
-    counts = ", ".join(
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {condition} THEN w.minutes ELSE 0 END)"
-        for condition, _params in ages.values()
-    )
-    count_params = [value for _c, params in ages.values() for value in params * 2]
-    columns = "p.id, u.first_name, u.last_name, u.username, p.department_id, d.name, p.is_active"
-    users = StaffProfile._meta.get_field("user").related_model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT {columns}, {counts}
-            FROM {StaffProfile._meta.db_table} p
-            JOIN {users} u ON u.id = p.user_id
-            JOIN {Department._meta.db_table} d ON d.id = p.department_id
-            LEFT JOIN {TimeLog._meta.db_table} w ON w.staff_id = p.id AND w.status = %s
-            WHERE p.line_supervisor_id IN ({holders}) AND p.user_id <> %s
-            GROUP BY {columns}
-            """,  # noqa: S608 - names from the models, values bound
-            [*count_params, TimeLog.Status.SUBMITTED, *holders_params, user.pk],
-        )
-        rows = cursor.fetchall()
-    everyone = []
-    for pk, first_name, last_name, username, department_id, department_name, active, *n in rows:
-        everyone.append(
-            TeamMember(
-                pk=pk,
-                display_name=f"{first_name} {last_name}".strip() or username,
-                department_id=department_id,
-                department_name=department_name,
-                is_active=bool(active),
-                waiting={
-                    key: (int(n[2 * index] or 0), int(n[2 * index + 1] or 0))
-                    for index, key in enumerate(ages)
-                },
-            )
-        )
+    """One query: the people whose approvals ``user`` holds today with their entries
+    waiting for a decision, by age."""
+    everyone = approvable_people(user=user, day=today)
     everyone.sort(key=lambda person: (person.display_name.lower(), person.pk))
     return TeamScope(user=user, today=today, everyone=everyone)
 
 
-def department_choices(people: Sequence[TeamMember]) -> list[tuple[int, str]]:
-    seen = {p.department_id: p.department_name for p in people}
+def department_choices(people: Sequence[QueuePerson]) -> list[tuple[int, str]]:
+    seen = {p.department_id: p.department for p in people}
     return sorted(seen.items(), key=lambda item: (item[1].lower(), item[0]))
 
 
-def _daily_budgets(people: Sequence[TeamMember], rng: DateRange) -> dict[int, list[int]]:
+def _daily_budgets(people: Sequence[QueuePerson], rng: DateRange) -> dict[int, list[int]]:
     """{profile id: the budget of each day of the range, 0 on weekends} from the runs of
     days a budget holds (two queries; a budget changes only where a rule starts)."""
     budgets = {person.pk: [0] * rng.length for person in people}
@@ -781,7 +719,7 @@ def team_dashboard(
             Row(
                 [
                     name,
-                    person.department_name,
+                    person.department,
                     budget,
                     total,
                     approved[person.pk],
@@ -872,15 +810,13 @@ def team_dashboard(
         Row(
             [
                 label(),
-                sum(person.waiting[key][0] for person in waiting),
-                sum(person.waiting[key][1] for person in waiting),
+                sum(person.waiting_by_age[key][0] for person in waiting),
+                sum(person.waiting_by_age[key][1] for person in waiting),
             ]
         )
         for key, label in WAITING_BUCKETS
     ]
-    dashboard.approvals_waiting = sum(
-        entries for person in scope.everyone for entries, _minutes in person.waiting.values()
-    )
+    dashboard.approvals_waiting = sum(person.waiting for person in scope.everyone)
     pending_total = sum(row.cells[1] for row in pending_rows)
     dashboard.add(
         Table(

@@ -7,11 +7,13 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
-from departments.models import StaffProfile
-from departments.selectors import supervised_by
+from departments.models import Department, StaffProfile
+from departments.selectors import approval_holders_sql
 from tasks.models import AssistCategory, BudgetExtension, MarketingTask, TimeLog
 from tasks.selectors import budgets_for_people_and_days, granted_extensions
 
@@ -62,18 +64,31 @@ def day_figures(
     }
 
 
+# How long ago the entries waiting for a decision were submitted (the team dashboard's
+# buckets): since the day before yesterday, in the week before, longer.
+WAITING_AGES = ("fresh", "week", "old")
+
+
 @dataclass(frozen=True, slots=True)
 class QueuePerson:
-    """Someone whose time the queue shows: what it draws of them, and what their budget
-    rules need."""
+    """Someone whose time a supervisor approves, as the queue and the team dashboard draw
+    them, with their entries waiting for a decision (whatever the filters) by age:
+    ``{age: (entries, minutes)}`` over ``WAITING_AGES``."""
 
     pk: int
     display_name: str
     department_id: int
     department: str
     is_active: bool
-    waiting: int = 0  # their entries waiting for a decision, whatever the filters
-    waiting_minutes: int = 0
+    waiting_by_age: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> int:
+        return sum(entries for entries, _minutes in self.waiting_by_age.values())
+
+    @property
+    def waiting_minutes(self) -> int:
+        return sum(minutes for _entries, minutes in self.waiting_by_age.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,16 +167,6 @@ def _subquery(sql: str, *params) -> RawSQL:
     return RawSQL(sql, params)  # noqa: S611 - table names from the models, values bound
 
 
-WAITING = _subquery(
-    f"""SELECT COUNT(*) FROM {_LOG} w
-    WHERE w.staff_id = {_PROFILE}.id AND w.status = %s""",  # noqa: S608 - as above
-    TimeLog.Status.SUBMITTED.value,
-)
-WAITING_MINUTES = _subquery(
-    f"""SELECT COALESCE(SUM(w.minutes), 0) FROM {_LOG} w
-    WHERE w.staff_id = {_PROFILE}.id AND w.status = %s""",  # noqa: S608 - as above
-    TimeLog.Status.SUBMITTED.value,
-)
 ENTRY_EXTRAS = {
     # The title alone, after the LIMIT: a join made PostgreSQL hash every task.
     "task_title": _subquery(
@@ -184,48 +189,69 @@ ENTRY_EXTRAS = {
 }
 
 
-def _people(profiles: QuerySet[StaffProfile]) -> list[QueuePerson]:
-    # Rows, not model instances: a supervisor's fifty reports as profiles, users and
-    # departments were a millisecond of object building. The name is
-    # StaffProfile.display_name's: the full name, or else the username.
-    rows = profiles.annotate(waiting=WAITING, waiting_minutes=WAITING_MINUTES).values_list(
-        "pk",
-        "user__first_name",
-        "user__last_name",
-        "user__username",
-        "department_id",
-        "department__name",
-        "is_active",
-        "waiting",
-        "waiting_minutes",
+def approvable_people(*, user, day: datetime.date) -> list[QueuePerson]:
+    """The people whose time ``user`` approves on ``day`` — their reports and those of
+    the supervisors who delegated to them (``approval_holders_sql``), never themselves —
+    active or not (entries they submitted before they left may still wait), by name, with
+    their submitted entries counted by age. One query, written as SQL: through the ORM,
+    building the statement took longer than running it."""
+    zone = timezone.get_current_timezone()
+    moment = connection.ops.adapt_datetimefield_value  # as the ORM binds a datetime
+    recent, week_ago = (
+        moment(datetime.datetime.combine(day - datetime.timedelta(days=n), datetime.time.min, zone))
+        for n in (2, 7)
     )
+    ages = [  # in the order of WAITING_AGES
+        ("w.created_at >= %s", [recent]),
+        ("w.created_at >= %s AND w.created_at < %s", [week_ago, recent]),
+        ("w.created_at < %s", [week_ago]),
+    ]
+    counts = ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {condition} THEN w.minutes ELSE 0 END)"
+        for condition, _params in ages
+    )
+    count_params = [value for _c, params in ages for value in params * 2]
+    holders, holders_params = approval_holders_sql(user=user, day=day)
+    columns = "p.id, u.first_name, u.last_name, u.username, p.department_id, d.name, p.is_active"
+    users = StaffProfile._meta.get_field("user").related_model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT {columns}, {counts}
+            FROM {_PROFILE} p
+            JOIN {users} u ON u.id = p.user_id
+            JOIN {Department._meta.db_table} d ON d.id = p.department_id
+            LEFT JOIN {_LOG} w ON w.staff_id = p.id AND w.status = %s
+            WHERE p.line_supervisor_id IN ({holders}) AND p.user_id <> %s
+            GROUP BY {columns}
+            ORDER BY u.first_name, u.last_name, u.username, p.id
+            """,  # noqa: S608 - names from the models, values bound
+            [*count_params, TimeLog.Status.SUBMITTED, *holders_params, user.pk],
+        )
+        rows = cursor.fetchall()
+    # The name is StaffProfile.display_name's: the full name, or else the username.
     return [
         QueuePerson(
             pk=pk,
             display_name=f"{first} {last}".strip() or username,
             department_id=department_id,
             department=department,
-            is_active=is_active,
-            waiting=waiting,
-            waiting_minutes=minutes,
+            is_active=bool(active),
+            waiting_by_age={
+                age: (int(n[2 * index] or 0), int(n[2 * index + 1] or 0))
+                for index, age in enumerate(WAITING_AGES)
+            },
         )
-        for (pk, first, last, username, department_id, department, is_active, waiting, minutes) in (
-            rows
-        )
+        for pk, first, last, username, department_id, department, active, *n in rows
     ]
 
 
 def queue_choices(*, user, day: datetime.date) -> QueueChoices:
-    """The people whose time ``user`` approves on ``day``, with their waiting entries, and
-    every category: two queries. People who left stay in the list: entries they submitted
-    before may still wait."""
-    people = (
-        StaffProfile.objects.filter(supervised_by(user=user, day=day))
-        .exclude(user=user)
-        .order_by("user__first_name", "user__last_name", "user__username", "pk")
-    )
+    """The people whose time ``user`` approves on ``day``, with their waiting entries
+    (``approvable_people``), and every category: two queries."""
     return QueueChoices(
-        people=_people(people),
+        people=approvable_people(user=user, day=day),
         categories=list(AssistCategory.objects.order_by("order", "name")),
     )
 
