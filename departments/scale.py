@@ -263,12 +263,20 @@ class ScaleSeed:
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL session_replication_role = origin")
             self.reset_sequences()
+        # Statistics of the tables just loaded, before the real code reads them: without
+        # them PostgreSQL plans the summary rebuild for empty tables (three minutes
+        # instead of seconds). And again at the end, for what the rebuild and the
+        # calculation wrote.
+        self._analyze()
         self.build_summaries()
         self.seed_periods()
+        self._analyze()
+        return self.counts
+
+    def _analyze(self) -> None:
         if self.loader.postgres:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        return self.counts
 
     @staticmethod
     def _skip_row_triggers() -> bool:
