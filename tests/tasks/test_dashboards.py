@@ -221,6 +221,35 @@ def test_org_rows_link_to_the_department_dashboard_for_admins_only(login, org, t
     assert url not in login(org.finance).get(reverse("tasks:dashboard_org")).content.decode()
 
 
+def _department_bars(html: str) -> list[str]:
+    chart = html[html.index('id="chart-departments-title"') :]
+    chart = chart[: chart.index("</svg>")]
+    return re.findall(r'<rect class="ah-mark[^"]*"[^>]*><title>([^:<]+):', chart)
+
+
+def test_the_org_chart_shows_the_busiest_departments_and_the_table_all(login, org, today):
+    from tasks.views.dashboards import CHART_DEPARTMENTS
+
+    _log(org.staff_profile, today, 30)
+    summaries_rebuild()
+    page = login(org.admin).get(reverse("tasks:dashboard_org")).content.decode()
+    # Few departments: each has its bar.
+    assert set(_department_bars(page)) == {"Engineering", "Operations"}
+    assert "Hours logged by department" in page
+
+    for n in range(CHART_DEPARTMENTS + 2):
+        department = DepartmentFactory(name=f"Unit {n:02d}", code=f"U{n:02d}")
+        person = StaffProfileFactory(department=department)
+        _log(person, today, 60 + 30 * n)  # more than Engineering, the later units the most
+    summaries_rebuild()
+    response = login(org.admin).get(reverse("tasks:dashboard_org"))
+    page = response.content.decode()
+    bars = _department_bars(page)
+    assert bars == [f"Unit {n:02d}" for n in reversed(range(2, CHART_DEPARTMENTS + 2))]
+    assert f"The {CHART_DEPARTMENTS} departments with the most hours logged" in page
+    assert len(response.context["dashboard"].tables["departments"].rows) == CHART_DEPARTMENTS + 4
+
+
 # --------------------------------------------------------------------------- filters
 
 
