@@ -15,6 +15,7 @@ which never lies after today; granted extensions are not part of the budget.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -338,8 +339,16 @@ class Dashboard:
 
 
 def category_labels() -> dict[str, str]:
-    """{category id as text (the key in ``minutes_by_category``): label} — one query."""
-    return {str(category.pk): category.label for category in AssistCategory.objects.all()}
+    """{category id as text (the key in ``minutes_by_category``): label} — one query, as
+    SQL: the ORM took three times as long as the database for these few rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, name, name_zh_hans FROM {AssistCategory._meta.db_table}"  # noqa: S608
+        )
+        return {
+            str(pk): AssistCategory.label_of(name, name_zh_hans)
+            for pk, name, name_zh_hans in cursor.fetchall()
+        }
 
 
 def categories_of_days(
@@ -1110,6 +1119,43 @@ def _revenue_and_cost(rng: DateRange) -> tuple[Decimal, Decimal]:
     )
 
 
+def _org_departments(counted: dict) -> Iterable[dict]:
+    """The non-marketing departments ({"pk", "name", and the ``counted`` figures}). Without
+    figures to count (one month or week, the usual case) as SQL: the ORM took twice as
+    long as the database."""
+    if counted:
+        return (
+            Department.objects.filter(kind=Department.Kind.NON_MARKETING)
+            .annotate(**counted)
+            .values("pk", "name", *counted)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, name FROM {Department._meta.db_table} WHERE kind = %s",  # noqa: S608
+            [Department.Kind.NON_MARKETING],
+        )
+        return [{"pk": pk, "name": name} for pk, name in cursor.fetchall()]
+
+
+def _department_spans(span: str, rng: DateRange) -> list[tuple]:
+    """``(department, people, eligible, submitted, approved, {category: minutes})`` of the
+    department-span summaries starting in the range, as SQL (the ORM took three times as
+    long as the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT department_id, people_logged, people_eligible, submitted_minutes,
+                approved_minutes, minutes_by_category
+            FROM {DepartmentSpanSummary._meta.db_table}
+            WHERE span = %s AND start BETWEEN %s AND %s
+            """,  # noqa: S608 - table name from the model, values bound
+            [span, rng.start, rng.end],
+        )
+        rows = cursor.fetchall()
+    # Both backends hand JSON back as text here (Django decodes it for its own queries).
+    return [(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5]) for row in rows]
+
+
 def _span_totals(
     *, weeks: tuple[datetime.date, datetime.date], months: tuple[datetime.date, datetime.date]
 ) -> list[tuple]:
@@ -1241,11 +1287,7 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     last_month_people = 0
     if not one_span:  # one span's eligible people are counted with its participants
         counted["eligible"] = _active_members()
-    for row in (
-        Department.objects.filter(kind=Department.Kind.NON_MARKETING)
-        .annotate(**counted)
-        .values("pk", "name", *counted)
-    ):
+    for row in _org_departments(counted):
         departments[row["pk"]] = row["name"]
         if "eligible" in row:
             eligible[row["pk"]] = row["eligible"]
@@ -1258,22 +1300,8 @@ def org_dashboard(*, rng: DateRange, drill_down: bool = False) -> Dashboard:
     categories: dict[str, int] = defaultdict(int)
     last_minutes = {"submitted": 0, "approved": 0}
     if range_span is not None:
-        for (
-            department_id,
-            people,
-            of_people,
-            sub,
-            app,
-            by_category,
-        ) in DepartmentSpanSummary.objects.filter(
-            span=range_span, start__gte=rng.start, start__lte=rng.end
-        ).values_list(
-            "department_id",
-            "people_logged",
-            "people_eligible",
-            "submitted_minutes",
-            "approved_minutes",
-            "minutes_by_category",
+        for department_id, people, of_people, sub, app, by_category in _department_spans(
+            range_span, rng
         ):
             if one_span and department_id in departments:
                 participants[department_id] = people

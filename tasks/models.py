@@ -42,9 +42,14 @@ class AssistCategory(models.Model):
 
     @property
     def label(self) -> str:
-        if (get_language() or "").lower().startswith("zh") and self.name_zh_hans:
-            return self.name_zh_hans
-        return self.name
+        return self.label_of(self.name, self.name_zh_hans)
+
+    @staticmethod
+    def label_of(name: str, name_zh_hans: str) -> str:
+        """The name in the active language: the Chinese one where it is given."""
+        if name_zh_hans and (get_language() or "").lower().startswith("zh"):
+            return name_zh_hans
+        return name
 
 
 class MarketingTask(models.Model):
