@@ -8,6 +8,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
@@ -31,6 +32,52 @@ def active_categories() -> QuerySet[AssistCategory]:
 # ------------------------------------------------------------------ budgets over days
 
 
+class Rule(NamedTuple):
+    """A budget rule as the budgets' resolution reads it (``departments.selectors``)."""
+
+    staff_id: int | None
+    department_id: int | None
+    daily_minutes: int
+    effective_from: datetime.date
+
+
+def _date(value) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _department_parents() -> dict[int, int | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, parent_id FROM {Department._meta.db_table}")  # noqa: S608
+        return dict(cursor.fetchall())
+
+
+def _rules(
+    *, until: datetime.date, staff_ids: list[int] | None = None, department_ids=()
+) -> list[Rule]:
+    """The budget rules in effect by ``until``: every one, or those of these people, of
+    these departments and the company's. Read as SQL: on the pages that resolve budgets
+    (the team dashboard, the queue) the ORM took longer than the database."""
+    table = BudgetRule._meta.db_table
+    sql = f"SELECT staff_id, department_id, daily_minutes, effective_from FROM {table} "  # noqa: S608
+    sql += "WHERE effective_from <= %s"
+    params: list = [until]
+    if staff_ids is not None:
+        departments = list(department_ids)
+        sql += (
+            f" AND (staff_id IN ({', '.join(['%s'] * len(staff_ids)) or 'NULL'})"
+            f" OR department_id IN ({', '.join(['%s'] * len(departments)) or 'NULL'})"
+            " OR (staff_id IS NULL AND department_id IS NULL))"
+        )
+        params += [*staff_ids, *departments]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # SQLite hands dates back as text.
+    return [
+        Rule(staff, department, minutes, _date(day)) for staff, department, minutes, day in rows
+    ]
+
+
 def budgets_for_people_and_days(
     *, people: Iterable[StaffProfile], days: Iterable[datetime.date]
 ) -> dict[tuple[int, datetime.date], int]:
@@ -38,7 +85,7 @@ def budgets_for_people_and_days(
     people, days = list(people), sorted(set(days))
     if not people or not days:
         return {}
-    parents = dict(Department.objects.order_by().values_list("id", "parent_id"))
+    parents = _department_parents()
 
     def chain_of(department_id):
         chain, current = [], department_id
@@ -49,16 +96,9 @@ def budgets_for_people_and_days(
 
     chains = {p.pk: chain_of(p.department_id) for p in people}
     departments = {d for chain in chains.values() for d in chain}
-    rules = list(
-        BudgetRule.objects.filter(
-            Q(staff__in=people)
-            | Q(department_id__in=departments)
-            | Q(department__isnull=True, staff__isnull=True),
-            effective_from__lte=days[-1],
-        ).only("id", "staff_id", "department_id", "daily_minutes", "effective_from")
-    )
+    rules = _rules(until=days[-1], staff_ids=[p.pk for p in people], department_ids=departments)
     shared = [r for r in rules if r.staff_id is None]
-    own: dict[int, list[BudgetRule]] = defaultdict(list)
+    own: dict[int, list[Rule]] = defaultdict(list)
     for rule in rules:
         if rule.staff_id is not None:
             own[rule.staff_id].append(rule)
@@ -79,14 +119,10 @@ def budget_segments(
     people = list(people)
     if not people or end < start:
         return []
-    parents = dict(Department.objects.order_by().values_list("id", "parent_id"))
-    rules = list(
-        BudgetRule.objects.filter(effective_from__lte=end).only(
-            "id", "staff_id", "department_id", "daily_minutes", "effective_from"
-        )
-    )
+    parents = _department_parents()
+    rules = _rules(until=end)
     shared = [rule for rule in rules if rule.staff_id is None]
-    own: dict[int, list[BudgetRule]] = defaultdict(list)
+    own: dict[int, list[Rule]] = defaultdict(list)
     for rule in rules:
         if rule.staff_id is not None:
             own[rule.staff_id].append(rule)
@@ -96,7 +132,7 @@ def budget_segments(
             changes_of[("p", rule.staff_id) if rule.staff_id else rule.department_id].add(
                 rule.effective_from
             )
-    chains: dict[int | None, tuple[list[int], list[BudgetRule], set]] = {}
+    chains: dict[int | None, tuple[list[int], list[Rule], set]] = {}
     segments = []
     for person in people:
         context = chains.get(person.department_id)
