@@ -359,23 +359,25 @@ def categories_of_days(
     ``minutes_by_category`` — one query, and no JSON for the page to decode."""
     each = "jsonb_each_text" if connection.vendor == "postgresql" else "json_each"
     marks = ", ".join(["%s"] * len(staff_ids)) or "NULL"  # IN (NULL) matches nobody
-    categories = AssistCategory.objects.raw(
-        f"""
-        SELECT c.*, COALESCE(t.minutes, 0) AS minutes
-        FROM {AssistCategory._meta.db_table} c
-        LEFT JOIN (
-            SELECT kv.key AS category, SUM(CAST(kv.value AS INTEGER)) AS minutes
-            FROM {PersonDaySummary._meta.db_table} s, {each}(s.minutes_by_category) kv
-            WHERE s.staff_id IN ({marks}) AND s.day BETWEEN %s AND %s
-            GROUP BY kv.key
-        ) t ON t.category = CAST(c.id AS TEXT)
-        """,  # noqa: S608 - table names from the models, values bound
-        [*staff_ids, rng.start, rng.end],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.id, c.name, c.name_zh_hans, COALESCE(t.minutes, 0)
+            FROM {AssistCategory._meta.db_table} c
+            LEFT JOIN (
+                SELECT kv.key AS category, SUM(CAST(kv.value AS INTEGER)) AS minutes
+                FROM {PersonDaySummary._meta.db_table} s, {each}(s.minutes_by_category) kv
+                WHERE s.staff_id IN ({marks}) AND s.day BETWEEN %s AND %s
+                GROUP BY kv.key
+            ) t ON t.category = CAST(c.id AS TEXT)
+            """,  # noqa: S608 - table names from the models, values bound
+            [*staff_ids, rng.start, rng.end],
+        )
+        rows = cursor.fetchall()
     labels, minutes = {}, {}
-    for category in categories:
-        labels[str(category.pk)] = category.label
-        minutes[str(category.pk)] = int(category.minutes)
+    for pk, name, name_zh_hans, total in rows:
+        labels[str(pk)] = AssistCategory.label_of(name, name_zh_hans)
+        minutes[str(pk)] = int(total)
     return labels, minutes
 
 
