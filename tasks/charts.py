@@ -124,29 +124,18 @@ def _legend(series: Sequence[Series], y: float, extra: Sequence[tuple[str, str]]
         x = 8 + (index % 3) * 130
         row_y = y + (index // 3) * 16
         if shape == "rect":
-            swatch = format_html(
-                '<rect class="ah-mark {}" x="{}" y="{}" width="10" height="10"></rect>',
-                css,
-                x,
-                _n(row_y - 9),
+            swatch = (
+                f'<rect class="ah-mark {escape(css)}" x="{x}" y="{_n(row_y - 9)}" '
+                'width="10" height="10"></rect>'
             )
         else:
-            swatch = format_html(
-                '<line class="{}" x1="{}" x2="{}" y1="{}" y2="{}"></line>',
-                css,
-                x,
-                x + 10,
-                _n(row_y - 4),
-                _n(row_y - 4),
+            swatch = (
+                f'<line class="{escape(css)}" x1="{x}" x2="{x + 10}" y1="{_n(row_y - 4)}" '
+                f'y2="{_n(row_y - 4)}"></line>'
             )
         parts.append(
-            format_html(
-                '{}<text class="ah-legend" x="{}" y="{}">{}</text>',
-                swatch,
-                x + 14,
-                _n(row_y),
-                _short(name, 18),
-            )
+            f'{swatch}<text class="ah-legend" x="{x + 14}" y="{_n(row_y)}">'
+            f"{escape(_short(name, 18))}</text>"
         )
     return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
 
@@ -213,32 +202,23 @@ def _y_axis(
     left: float,
     value_label: Callable[[Number], str],
 ) -> list[str]:
-    return [
-        format_html(
-            '<line class="ah-grid" x1="{}" x2="{}" y1="{}" y2="{}"></line>'
-            '<text class="ah-axis" x="{}" y="{}" text-anchor="end">{}</text>',
-            left,
-            WIDTH - 8,
-            _n(y_of(float(tick))),
-            _n(y_of(float(tick))),
-            left - 4,
-            _n(y_of(float(tick)) + 4),
-            value_label(tick),
+    parts = []
+    for tick in ticks:
+        y = y_of(float(tick))
+        parts.append(
+            f'<line class="ah-grid" x1="{left}" x2="{WIDTH - 8}" y1="{_n(y)}" y2="{_n(y)}">'
+            f'</line><text class="ah-axis" x="{left - 4}" y="{_n(y + 4)}" text-anchor="end">'
+            f"{escape(value_label(tick))}</text>"
         )
-        for tick in ticks
-    ]
+    return parts
 
 
 def _x_labels(labels: Sequence[str], x_of: Callable[[int], float], y: float) -> list[str]:
     """At most eight labels, evenly spread, so that they never overlap."""
     every = max(1, math.ceil(len(labels) / 8))
     return [
-        format_html(
-            '<text class="ah-axis" x="{}" y="{}" text-anchor="middle">{}</text>',
-            _n(x_of(index)),
-            y,
-            _short(labels[index], 10),
-        )
+        f'<text class="ah-axis" x="{_n(x_of(index))}" y="{y}" text-anchor="middle">'
+        f"{escape(_short(labels[index], 10))}</text>"
         for index in range(0, len(labels), every)
     ]
 
@@ -349,9 +329,7 @@ def line_chart(
         points = " ".join(
             f"{_n(x_of(i))},{_n(y_of(float(v or 0)))}" for i, v in enumerate(s.values)
         )
-        parts.append(
-            format_html('<polyline class="ah-line {}" points="{}"></polyline>', s.css, points)
-        )
+        parts.append(f'<polyline class="ah-line {escape(s.css)}" points="{points}"></polyline>')
         for index, value in enumerate(s.values):
             shown = value_label(value) if value is not None else "—"
             parts.append(
