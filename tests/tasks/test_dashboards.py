@@ -408,6 +408,49 @@ def test_the_navigation_lists_the_dashboards_a_user_may_open(login, org, today):
     assert reverse("tasks:jobs") not in html
 
 
+HOSTILE = '<b onmouseover="x">A&B</b>'
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: charts.line_chart(
+            chart_id="c",
+            title=HOSTILE,
+            desc=HOSTILE,
+            labels=[HOSTILE, "b"],
+            series=[charts.Series(HOSTILE, [1, 2], HOSTILE)],
+            value_label=lambda value: f"{value} {HOSTILE}",
+        ),
+        lambda: charts.stacked_bars(
+            chart_id="c",
+            title=HOSTILE,
+            desc=HOSTILE,
+            labels=[HOSTILE, "b"],
+            series=[charts.Series(HOSTILE, [1, 2], HOSTILE)],
+            line=charts.Series(HOSTILE, [2, 2]),
+            value_label=lambda value: f"{value} {HOSTILE}",
+        ),
+        lambda: charts.bar_chart(
+            chart_id="c",
+            title=HOSTILE,
+            desc=HOSTILE,
+            items=[(HOSTILE, 3)],
+            marker=2,
+            marker_label=HOSTILE,
+            css=HOSTILE,
+        ),
+        lambda: charts.funnel(chart_id="c", title=HOSTILE, desc=HOSTILE, stages=[(HOSTILE, 2)]),
+    ],
+    ids=["line", "stacked", "bar", "funnel"],
+)
+def test_every_text_a_chart_writes_is_escaped(draw):
+    svg = str(draw())
+    assert "<b" not in svg
+    assert 'onmouseover="x"' not in svg
+    assert "&lt;b onmouseover=&quot;x&quot;&gt;A&amp;B&lt;/b&gt;" in svg
+
+
 def test_charts_escape_their_labels_and_scale():
     svg = charts.bar_chart(
         chart_id="c",
