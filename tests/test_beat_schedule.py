@@ -40,6 +40,7 @@ from tests.celery_worker import (
     _worker_environment,
 )
 from tests.factories import DepartmentFactory, StaffProfileFactory, UserFactory
+from tests.summary_tables import summary_tables
 
 pytestmark = [
     pytest.mark.redis,
@@ -211,35 +212,6 @@ def test_beat_runs_the_rollup_on_its_schedule(tmp_path):
     assert schedule.interval.every == 2
 
 
-def _snapshot():
-    people = sorted(
-        PersonDaySummary.objects.values_list(
-            "staff_id",
-            "day",
-            "budget_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "entries",
-            "minutes_by_category",
-        )
-    )
-    departments = sorted(
-        DepartmentDaySummary.objects.values_list(
-            "department_id",
-            "day",
-            "eligible_people",
-            "people_logged",
-            "budget_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "minutes_by_category",
-        )
-    )
-    return people, departments
-
-
 def test_two_rollups_at_once_on_the_worker_give_the_figures_of_one(tmp_path):
     today = timezone.localdate()
     days = [today - datetime.timedelta(days=n) for n in range(30)]
@@ -284,13 +256,13 @@ def test_two_rollups_at_once_on_the_worker_give_the_figures_of_one(tmp_path):
     # Each dirty day was claimed by exactly one run; yesterday was recomputed by both.
     assert sum(r["person_days"] for r in results) == len(ledgers) + 2 * len(people)
     assert not DayLedger.objects.filter(dirty=True).exists()
-    concurrent = _snapshot()
+    concurrent = summary_tables()
     assert len(concurrent[0]) == len(ledgers)
 
     PersonDaySummary.objects.all().delete()
     DepartmentDaySummary.objects.all().delete()
     summaries_rebuild(start=days[-1], end=days[0])
-    once_people, once_departments = _snapshot()
+    once_people, once_departments = summary_tables()
     assert concurrent[0] == once_people
     # The rebuild also writes the department-days of the rest of each month; compare
     # the days the rollups wrote.

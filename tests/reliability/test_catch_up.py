@@ -21,8 +21,8 @@ from tasks.models import DayLedger, PersonDaySummary, TimeLog
 from tasks.summaries import summaries_rebuild
 from tests.celery_worker import running_worker
 from tests.reliability.outage import DEAD_BROKER, broker_at
-from tests.reliability.summaries import summary_tables
 from tests.rewards.test_payout_pages import calculated_period
+from tests.summary_tables import summary_tables
 from tests.tasks.test_approvals import make_log
 
 pytestmark = [

@@ -31,7 +31,7 @@ from tasks.models import (
 from tasks.summaries import summaries_rebuild
 from tests.celery_worker import running_worker
 from tests.factories import DepartmentFactory, StaffProfileFactory, UserFactory
-from tests.reliability.summaries import summary_tables
+from tests.summary_tables import summary_tables
 
 pytestmark = [
     pytest.mark.redis,

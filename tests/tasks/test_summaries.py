@@ -12,7 +12,6 @@ from tasks.models import (
     AssistCategory,
     DayLedger,
     DepartmentDaySummary,
-    DepartmentSpanSummary,
     PersonDaySummary,
     PersonMonthSummary,
     PersonWeekSummary,
@@ -20,6 +19,7 @@ from tasks.models import (
 )
 from tasks.summaries import summaries_rebuild, summaries_rollup
 from tests.factories import StaffProfileFactory, UserFactory
+from tests.summary_tables import every_summary
 
 TODAY = datetime.date(2026, 3, 12)
 
@@ -43,46 +43,6 @@ def _log(profile, day, minutes, category=None, **extra):
         duties_done=True,
         **extra,
     )
-
-
-def _snapshot():
-    people = sorted(
-        PersonDaySummary.objects.values_list(
-            "staff_id",
-            "day",
-            "budget_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "entries",
-            "minutes_by_category",
-        )
-    )
-    departments = sorted(
-        DepartmentDaySummary.objects.values_list(
-            "department_id",
-            "day",
-            "eligible_people",
-            "people_logged",
-            "budget_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "minutes_by_category",
-        )
-    )
-    spans = sorted(
-        DepartmentSpanSummary.objects.values_list(
-            "department_id",
-            "span",
-            "start",
-            "people_logged",
-            "submitted_minutes",
-            "approved_minutes",
-            "minutes_by_category",
-        )
-    )
-    return people, departments, spans
 
 
 def test_rollup_figures_match_the_raw_logs(org, frozen):
@@ -146,9 +106,9 @@ def test_running_twice_gives_the_same_figures_as_once(org, frozen):
     for offset in range(4):
         _log(org.staff_profile, TODAY - datetime.timedelta(days=offset), 15 * (offset + 1))
     summaries_rollup(days=[TODAY - datetime.timedelta(days=1)])
-    once = _snapshot()
+    once = every_summary()
     summaries_rollup(days=[TODAY - datetime.timedelta(days=1)])
-    assert _snapshot() == once
+    assert every_summary() == once
 
 
 def _months():
@@ -192,11 +152,11 @@ def test_rebuild_reproduces_the_rollup(org, frozen):
     for offset in range(5):
         _log(org.staff_profile, TODAY - datetime.timedelta(days=offset), 20)
     summaries_rollup(days=[TODAY - datetime.timedelta(days=n) for n in range(5)])
-    expected = _snapshot()
+    expected = every_summary()
     PersonDaySummary.objects.all().delete()
     DepartmentDaySummary.objects.all().delete()
     summaries_rebuild(start=TODAY - datetime.timedelta(days=4), end=TODAY)
-    assert _snapshot() == expected
+    assert every_summary() == expected
 
 
 @pytest.mark.postgres
@@ -244,9 +204,9 @@ def test_two_concurrent_rollups_give_the_figures_of_one(frozen):
     for thread in threads:
         thread.join()
     assert errors == []
-    concurrent = _snapshot()
+    concurrent = every_summary()
     PersonDaySummary.objects.all().delete()
     DepartmentDaySummary.objects.all().delete()
     summaries_rebuild(start=days[-1], end=days[0])
-    assert concurrent == _snapshot()
+    assert concurrent == every_summary()
     assert PersonDaySummary.objects.count() == 40 * 3

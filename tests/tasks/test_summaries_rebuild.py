@@ -24,6 +24,7 @@ from tasks.models import (
 )
 from tasks.summaries import summaries_rebuild, summaries_rollup
 from tests.factories import StaffProfileFactory, UserFactory
+from tests.summary_tables import every_summary
 
 TODAY = datetime.date(2026, 3, 3)  # a Tuesday: the logs below span two months and weeks
 FIRST = datetime.date(2026, 2, 26)
@@ -77,42 +78,6 @@ def _history(org):
     summaries_rollup(days=_days())
 
 
-def _snapshot():
-    people = sorted(
-        PersonDaySummary.objects.values_list(
-            "staff_id",
-            "day",
-            "department_id",
-            "budget_minutes",
-            "extension_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "entries",
-            "outcomes_confirmed",
-            "minutes_by_category",
-        )
-    )
-    departments = sorted(
-        DepartmentDaySummary.objects.values_list(
-            "department_id",
-            "day",
-            "eligible_people",
-            "people_logged",
-            "budget_minutes",
-            "submitted_minutes",
-            "approved_minutes",
-            "rejected_minutes",
-            "minutes_by_category",
-        )
-    )
-    spans = [
-        sorted(model.objects.values_list("staff_id", column, *summaries.SPAN_VALUES))
-        for model, column, _start, _end in summaries.SPANS
-    ]
-    return people, departments, spans
-
-
 def _computed_at():
     return [
         sorted(model.objects.values_list("pk", "computed_at"))
@@ -135,7 +100,7 @@ def test_the_rollup_history_has_what_the_rebuild_must_repair(org, frozen):
 
 def test_the_rebuild_repairs_every_summary(org, frozen):
     _history(org)
-    expected = _snapshot()
+    expected = every_summary()
     day = FIRST + datetime.timedelta(days=1)
     person = PersonDaySummary.objects.filter(staff=org.staff_profile)
     person.filter(day=FIRST).update(submitted_minutes=999, entries=7)
@@ -152,7 +117,7 @@ def test_the_rebuild_repairs_every_summary(org, frozen):
 
     result = summaries_rebuild()
 
-    assert _snapshot() == expected
+    assert every_summary() == expected
     assert not DayLedger.objects.filter(dirty=True).exists()
     assert result["person_days"] == PersonDaySummary.objects.count()
     non_marketing = Department.objects.filter(kind=Department.Kind.NON_MARKETING).count()
@@ -161,33 +126,33 @@ def test_the_rebuild_repairs_every_summary(org, frozen):
 
 def test_a_rebuild_by_chunks_gives_the_same_figures(org, frozen):
     _history(org)
-    expected = _snapshot()
+    expected = every_summary()
     PersonDaySummary.objects.all().delete()
     DepartmentDaySummary.objects.all().delete()
     PersonMonthSummary.objects.update(days_logged=40)
     PersonWeekSummary.objects.all().delete()
     result = summaries_rebuild(chunk_days=4)  # 26 February to 1 March, then to 3 March
-    assert _snapshot() == expected
+    assert every_summary() == expected
     assert result["person_days"] == PersonDaySummary.objects.count()
 
 
 @pytest.mark.postgres
 def test_without_the_right_to_create_tables_the_rebuild_merges(org, frozen, monkeypatch):
     _history(org)
-    expected = _snapshot()
+    expected = every_summary()
     PersonDaySummary.objects.filter(day=FIRST).update(submitted_minutes=999)
     DepartmentDaySummary.objects.filter(day=FIRST).delete()
     monkeypatch.setattr(summaries, "_work_tables_allowed", lambda cursor: False)
     summaries_rebuild()
-    assert _snapshot() == expected
+    assert every_summary() == expected
 
 
 def test_a_rebuild_with_nothing_to_repair_writes_nothing(org, frozen):
     _history(org)
-    expected, written = _snapshot(), _computed_at()
+    expected, written = every_summary(), _computed_at()
     with time_machine.travel(datetime.datetime(2026, 3, 4, 10, 0, tzinfo=datetime.UTC)):
         summaries_rebuild()
-    assert _snapshot() == expected
+    assert every_summary() == expected
     assert _computed_at() == written
 
 
@@ -200,12 +165,12 @@ def _work_tables() -> list[str]:
 @pytest.mark.postgres
 def test_the_work_tables_go_with_the_run_even_when_it_fails(org, frozen, monkeypatch):
     _history(org)
-    expected = _snapshot()
+    expected = every_summary()
     summaries_rebuild()
     assert _work_tables() == []
 
     PersonDaySummary.objects.filter(staff=org.staff_profile, day=FIRST).update(entries=9)
-    broken = _snapshot()
+    broken = every_summary()
 
     def fail(*args, **kwargs):
         assert _work_tables(), "the work tables exist during the run"
@@ -215,10 +180,10 @@ def test_the_work_tables_go_with_the_run_even_when_it_fails(org, frozen, monkeyp
     with pytest.raises(RuntimeError):
         summaries_rebuild()
     assert _work_tables() == []
-    assert _snapshot() == broken  # the chunk's transaction was rolled back whole
+    assert every_summary() == broken  # the chunk's transaction was rolled back whole
     monkeypatch.undo()
     summaries_rebuild()
-    assert _snapshot() == expected
+    assert every_summary() == expected
 
 
 @pytest.mark.postgres
@@ -238,14 +203,14 @@ def test_department_days_count_entries_of_categories_the_rebuild_did_not_write(o
         minutes_by_category={"999999": 30},
     )
     summaries_rollup(days=_days())  # the stranger is eligible on every day
-    people, departments, _spans = _snapshot()
+    people, departments, *_spans = every_summary()
     stored = DepartmentDaySummary.objects.get(department=org.engineering, day=day)
     assert stored.minutes_by_category["999999"] == 30
     DepartmentDaySummary.objects.filter(department=org.engineering, day=day).update(
         people_logged=0, minutes_by_category={}
     )
     summaries_rebuild()
-    assert _snapshot()[:2] == (people, departments)
+    assert every_summary()[:2] == (people, departments)
 
 
 def _seed_many(people=30):
@@ -299,7 +264,7 @@ def test_rebuilds_and_a_rollup_at_once_give_the_figures_of_one_rebuild(frozen):
     for thread in threads:
         thread.join()
     assert errors == []
-    concurrent = _snapshot()
+    concurrent = every_summary()
     assert not DayLedger.objects.filter(dirty=True).exists()
     assert _work_tables() == []
     PersonDaySummary.objects.all().delete()
@@ -307,7 +272,7 @@ def test_rebuilds_and_a_rollup_at_once_give_the_figures_of_one_rebuild(frozen):
     PersonMonthSummary.objects.all().delete()
     PersonWeekSummary.objects.all().delete()
     summaries_rebuild(start=days[0], end=days[-1])
-    assert concurrent == _snapshot()
+    assert concurrent == every_summary()
     assert PersonDaySummary.objects.filter(submitted_minutes=30).count() == 30 * 3
 
 
