@@ -389,6 +389,24 @@ def _lock_departments(keys: set[tuple[int, datetime.date]]) -> None:
     )
 
 
+def _eligible_select(keys: str, budgets: str) -> str:
+    """Per department-day of ``keys`` (department_id, day), its active people with a
+    budget and their budgets' sum, from the per-person budget runs in ``budgets``. The
+    budgets change on a few days only: the runs are summed per department first."""
+    return f"""
+            SELECT k.department_id, k.day, SUM(g.people) AS people, SUM(g.budget) AS budget
+            FROM {keys} k
+            JOIN (
+                SELECT p.department_id, b.first_day, b.last_day,
+                    COUNT(*) AS people, SUM(b.minutes) AS budget
+                FROM {StaffProfile._meta.db_table} p
+                JOIN {budgets} b ON b.staff_id = p.id
+                WHERE p.is_active
+                GROUP BY p.department_id, b.first_day, b.last_day
+            ) g ON g.department_id = k.department_id AND k.day BETWEEN g.first_day AND g.last_day
+            GROUP BY k.department_id, k.day"""  # noqa: S608 - table names from the code
+
+
 def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
     """Recompute these department-days from the person-day summaries (already written
     in this transaction) and the eligible people's budgets."""
@@ -401,19 +419,7 @@ def _upsert_departments(cursor, keys: set[tuple[int, datetime.date]]) -> int:
     _fill_budgets(cursor, _eligible_people({d for d, _day in keys}), first, last)
     sql = _vendor_sql()
     select = f"""
-        WITH eligible AS (
-            -- Budgets change on a few days only: sum the runs per department first.
-            SELECT k.department_id, k.day, SUM(g.people) AS people, SUM(g.budget) AS budget
-            FROM {DEPARTMENT_KEYS} k
-            JOIN (
-                SELECT p.department_id, b.first_day, b.last_day,
-                    COUNT(*) AS people, SUM(b.minutes) AS budget
-                FROM {StaffProfile._meta.db_table} p
-                JOIN {BUDGETS} b ON b.staff_id = p.id
-                WHERE p.is_active
-                GROUP BY p.department_id, b.first_day, b.last_day
-            ) g ON g.department_id = k.department_id AND k.day BETWEEN g.first_day AND g.last_day
-            GROUP BY k.department_id, k.day
+        WITH eligible AS ({_eligible_select(DEPARTMENT_KEYS, BUDGETS)}
         ), people AS (
             SELECT s.department_id, s.day,
                 SUM(s.submitted_minutes) AS submitted,
@@ -975,18 +981,7 @@ def _rebuild_departments_postgresql(
             CROSS JOIN generate_series(
                 CAST(%(first)s AS timestamp), CAST(%(last)s AS timestamp), interval '1 day'
             ) AS g(day)
-        ), eligible AS (
-            SELECT k.department_id, k.day, SUM(g.people) AS people, SUM(g.budget) AS budget
-            FROM keys k
-            JOIN (
-                SELECT p.department_id, b.first_day, b.last_day,
-                    COUNT(*) AS people, SUM(b.minutes) AS budget
-                FROM {StaffProfile._meta.db_table} p
-                JOIN {budgets} b ON b.staff_id = p.id
-                WHERE p.is_active
-                GROUP BY p.department_id, b.first_day, b.last_day
-            ) g ON g.department_id = k.department_id AND k.day BETWEEN g.first_day AND g.last_day
-            GROUP BY k.department_id, k.day
+        ), eligible AS ({_eligible_select("keys", budgets)}
         ), people AS (
             SELECT s.department_id, s.day, {sums}
                 SUM(s.submitted_minutes) AS submitted,
