@@ -55,7 +55,7 @@ from tasks.selectors import (
     month_bounds,
     week_bounds,
 )
-from tasks.selectors_approvals import QueuePerson, approvable_people
+from tasks.selectors_approvals import WAITING_AGES, QueuePerson, approvable_people
 
 ZERO = Decimal("0.00")
 MAX_RANGE_DAYS = 731
@@ -626,11 +626,13 @@ def _url_or_blank(name: str) -> str:
 # --------------------------------------------------------------------------- team dashboard
 
 
-WAITING_BUCKETS = [
-    ("fresh", lambda: _("0–2 days")),
-    ("week", lambda: _("3–7 days")),
-    ("old", lambda: _("More than 7 days")),
-]
+# The label of each age of the entries waiting (``WAITING_AGES``, which the approvals'
+# reader counts by).
+WAITING_LABELS = {
+    "fresh": lambda: _("0–2 days"),
+    "week": lambda: _("3–7 days"),
+    "old": lambda: _("More than 7 days"),
+}
 
 
 @dataclass
@@ -820,12 +822,12 @@ def team_dashboard(
     pending_rows = [
         Row(
             [
-                label(),
-                sum(person.waiting_by_age[key][0] for person in waiting),
-                sum(person.waiting_by_age[key][1] for person in waiting),
+                WAITING_LABELS[age](),
+                sum(person.waiting_by_age[age][0] for person in waiting),
+                sum(person.waiting_by_age[age][1] for person in waiting),
             ]
         )
-        for key, label in WAITING_BUCKETS
+        for age in WAITING_AGES
     ]
     dashboard.approvals_waiting = sum(person.waiting for person in scope.everyone)
     pending_total = sum(row.cells[1] for row in pending_rows)

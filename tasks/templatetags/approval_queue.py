@@ -3,8 +3,8 @@
 A page holds a page of entries (``QUEUE_LIMIT``), most often one per person-day. Drawn
 through a template include per day, with a ``{% blocktranslate %}`` and a ``{% url %}`` per
 entry, a hundred of them took most of the page's time (about 25 ms of 57 at 10,000
-people). Django's admin
-draws its change list's rows the same way (``items_for_result``), for the same reason.
+people). Django's admin draws its change list's rows the same way (``items_for_result``),
+for the same reason.
 Every text drawn passes through ``escape`` (the standard library's, which Django's own
 ``escape`` calls, without its lazy-string wrapper); numbers are drawn as ``int``.
 """
