@@ -375,7 +375,11 @@ class Statement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The run that last wrote the calculated lines, and their fingerprint: a recalculation
+    # that finds the same lines leaves the statement (its recommendation, its inquiries) as
+    # it is. Empty: not known, so the next run writes the lines anew.
     calculated_run = models.PositiveIntegerField(default=0)
+    calculated_digest = models.CharField(max_length=32, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

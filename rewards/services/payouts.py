@@ -4,10 +4,11 @@ The calculation turns a period's approved time, completed tasks and collected re
 into reward lines, one statement per person per period (rule 4). It is safe to run any
 number of times, concurrently or after a crash:
 
-- figures are read in bulk, then the people are written a batch per transaction that
-  locks the period row and their statement rows (unique per person and period), replaces
-  the calculated lines and recomputes the totals — so two runs serialise and end in the
-  same state;
+- figures are read in bulk, then the people whose calculated lines come out different
+  (by a digest kept on the statement) are written a batch per transaction that locks the
+  period row and their statement rows (unique per person and period), replaces the
+  calculated lines and recomputes the totals — so two runs serialise and end in the same
+  state, and a run that changes nothing writes nothing;
 - revenue is computed cumulatively: what a person is due on a lead up to the end of the
   period, minus what earlier periods already gave them. Caps, tiers, credit splits and
   refunds after payout (clawback) all follow from that difference.
@@ -17,17 +18,31 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
+import hashlib
 import io
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -208,12 +223,41 @@ def _rule_spans(
     return list(zip(firsts, lasts, strict=True))
 
 
-@dataclass
+@dataclass(frozen=True)
 class LineDraft:
+    """A calculated line before it is written; never changed once made, so that one
+    draft may stand in several people's lists."""
+
     source: str
     amount: Decimal
     explanation: dict
     lead_id: int | None = None
+
+    @functools.cached_property
+    def key(self) -> str:
+        """The line as canonical text: two drafts with the same key write the same row."""
+        return json.dumps(
+            [self.source, self.lead_id, str(self.amount), self.explanation],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """The fingerprint of a statement with this line alone."""
+        return _digest(self.key)
+
+
+def _digest(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def lines_digest(lines: list[LineDraft]) -> str:
+    """The fingerprint of a statement's calculated lines, whatever their order."""
+    if len(lines) == 1:
+        return lines[0].digest  # most people's, worked out once for everyone with it
+    return _digest("\x1e".join(sorted(line.key for line in lines)))
 
 
 @dataclass
@@ -225,64 +269,76 @@ def _local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-def support_lines(
-    *,
-    period: PayoutPeriod,
-    minutes_by_day: dict[datetime.date, int],
-    completed_tasks: list[tuple[int, str, datetime.date]],
-    rules: list[RewardRule],
-) -> list[LineDraft]:
-    """Lines for approved support time and completed tasks, with the monthly cap.
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a ``values_list`` of numbers as the database gives them, without
+    Django's converter calls for each value of each row (integers need none)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
-    ``minutes_by_day`` may also hold the minutes of a span of days with one rule in force
-    under the span's first day (see ``_rule_spans``): the lines are the same."""
-    lines: list[LineDraft] = []
-    minutes_by_rule: dict[int, int] = defaultdict(int)
-    rule_by_id = {rule.pk: rule for rule in rules}
-    for day, minutes in sorted(minutes_by_day.items()):
-        rule = _rule_in_force(rules, day)
-        if rule is not None and rule.amount_per_approved_hour > 0:
-            minutes_by_rule[rule.pk] += minutes
-    for rule_id, minutes in sorted(minutes_by_rule.items()):
-        rule = rule_by_id[rule_id]
-        amount = round_money(Decimal(minutes) * rule.amount_per_approved_hour / Decimal(60))
-        if amount == 0:
-            # A few minutes at a tiny rate round to nothing: no line, as for revenue, so
-            # nobody signs off a statement of 0.00 and the period can still be approved.
-            continue
-        lines.append(
-            LineDraft(
-                source=RewardLine.Source.SUPPORT_TIME,
-                amount=amount,
-                explanation={
-                    "minutes": minutes,
-                    "hours": str((Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))),
-                    "rate": str(rule.amount_per_approved_hour),
-                    "rule_from": rule.effective_from.isoformat(),
-                },
+
+@dataclass
+class SupportRules:
+    """A period's support rules, resolved once for everyone: the spans of days with one
+    rule in force (see ``_rule_spans``), the rate of each, and the monthly cap."""
+
+    rules: list[RewardRule]
+    spans: list[tuple[datetime.date, datetime.date]]
+    # (index of the span, rate, rule's first day) of the spans whose rule pays for time,
+    # in the order of the rules.
+    rates: list[tuple[int, str, str]]
+    cap_rule: RewardRule | None
+
+    @classmethod
+    def of(cls, rules: list[RewardRule], period: PayoutPeriod) -> SupportRules:
+        spans = _rule_spans(rules, period.start_date, period.end_date)
+        in_force = [(index, _rule_in_force(rules, first)) for index, (first, _) in enumerate(spans)]
+        rates = [
+            (index, str(rule.amount_per_approved_hour), rule.effective_from.isoformat())
+            for index, rule in sorted(in_force, key=lambda pair: pair[1].pk if pair[1] else 0)
+            if rule is not None and rule.amount_per_approved_hour > 0
+        ]
+        cap_rule = _rule_in_force(rules, period.end_date)
+        if cap_rule is not None and cap_rule.monthly_cap_per_person is None:
+            cap_rule = None
+        return cls(rules=rules, spans=spans, rates=rates, cap_rule=cap_rule)
+
+    def lines(
+        self,
+        minutes_by_span: Sequence[int | None],
+        completed_tasks: list[tuple[int, str, datetime.date]],
+    ) -> list[LineDraft]:
+        """One person's lines for approved support time (their minutes in each span) and
+        completed tasks, with the monthly cap."""
+        lines: list[LineDraft] = []
+        for index, rate, rule_from in self.rates:
+            minutes = minutes_by_span[index]
+            if minutes:
+                line = _support_time_line(minutes, rate, rule_from)
+                if line is not None:
+                    lines.append(line)
+        for task_id, title, day in completed_tasks:
+            rule = _rule_in_force(self.rules, day)
+            if rule is None or rule.amount_per_completed_task <= 0:
+                continue
+            lines.append(
+                LineDraft(
+                    source=RewardLine.Source.TASK,
+                    amount=round_money(rule.amount_per_completed_task),
+                    explanation={
+                        "task": task_id,
+                        "title": title,
+                        "completed_on": day.isoformat(),
+                        "rate": str(rule.amount_per_completed_task),
+                        "rule_from": rule.effective_from.isoformat(),
+                    },
+                )
             )
-        )
-    for task_id, title, day in completed_tasks:
-        rule = _rule_in_force(rules, day)
-        if rule is None or rule.amount_per_completed_task <= 0:
-            continue
-        lines.append(
-            LineDraft(
-                source=RewardLine.Source.TASK,
-                amount=round_money(rule.amount_per_completed_task),
-                explanation={
-                    "task": task_id,
-                    "title": title,
-                    "completed_on": day.isoformat(),
-                    "rate": str(rule.amount_per_completed_task),
-                    "rule_from": rule.effective_from.isoformat(),
-                },
-            )
-        )
-    cap_rule = _rule_in_force(rules, period.end_date)
-    total = sum((line.amount for line in lines), ZERO)
-    if cap_rule is not None and cap_rule.monthly_cap_per_person is not None:
-        cap = cap_rule.monthly_cap_per_person
+        if self.cap_rule is None:
+            return lines
+        cap = self.cap_rule.monthly_cap_per_person
+        total = sum((line.amount for line in lines), ZERO)
         if total > cap:
             lines.append(
                 LineDraft(
@@ -291,15 +347,49 @@ def support_lines(
                     explanation={
                         "cap": str(cap),
                         "before": str(total),
-                        "rule_from": cap_rule.effective_from.isoformat(),
+                        "rule_from": self.cap_rule.effective_from.isoformat(),
                     },
                 )
             )
-    return lines
+        return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _support_time_line(minutes: int, rate: str, rule_from: str) -> LineDraft | None:
+    """The line for ``minutes`` of approved support time at ``rate`` per hour: one draft
+    for everyone with the same minutes under the same rule (most people's only line)."""
+    amount = round_money(Decimal(minutes) * Decimal(rate) / Decimal(60))
+    if amount == 0:
+        # A few minutes at a tiny rate round to nothing: no line, as for revenue, so
+        # nobody signs off a statement of 0.00 and the period can still be approved.
+        return None
+    return LineDraft(
+        source=RewardLine.Source.SUPPORT_TIME,
+        amount=amount,
+        explanation={
+            "minutes": minutes,
+            "hours": str((Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))),
+            "rate": rate,
+            "rule_from": rule_from,
+        },
+    )
+
+
+class Received(NamedTuple):
+    """A collection or refund as the calculation reads it."""
+
+    pk: int
+    kind: str
+    received_on: datetime.date
+    amount: Decimal
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return -self.amount if self.kind == Collection.Kind.REFUND else self.amount
 
 
 def lead_due(
-    *, collections: list[Collection], rules: list[RewardRule], until: datetime.date
+    *, collections: list[Received], rules: list[RewardRule], until: datetime.date
 ) -> tuple[Decimal, dict]:
     """What a whole lead has earned up to ``until`` (before the credit split), unrounded,
     and the facts of the computation."""
@@ -309,7 +399,7 @@ def lead_due(
     percents: set[str] = set()
     holdbacks: set[int] = set()
     latest_rule = None
-    for collection in sorted(collections, key=lambda c: (c.received_on, c.pk or 0)):
+    for collection in sorted(collections, key=lambda c: (c.received_on, c.pk)):
         if collection.received_on > until:
             continue
         rule = _rule_in_force(rules, collection.received_on)
@@ -359,16 +449,22 @@ def _gather(
     """Every person's computed lines for the period, from a fixed number of queries; and
     everyone's approved minutes and confirmed outcomes (for the role models)."""
     figures: dict[int, PersonFigures] = defaultdict(PersonFigures)
-    support_rules = _rules(RewardRule.Kind.SUPPORT)
+    support = SupportRules.of(_rules(RewardRule.Kind.SUPPORT), period)
     revenue_rules = _rules(RewardRule.Kind.DIRECT_REVENUE)
 
     # One pass over the month's approved logs. Support minutes are summed per span of
     # days with one rule in force (usually the whole month), not per day: the rule of a
-    # span's first day is the rule of each of its days.
-    spans = _rule_spans(support_rules, period.start_date, period.end_date)
-    minutes: dict[int, dict[datetime.date, int]] = {}
+    # span's first day is the rule of each of its days. The support categories are named
+    # by id: the logs need no join for them.
+    support_categories = list(
+        AssistCategory.objects.filter(reward_class=AssistCategory.RewardClass.SUPPORT)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    spans = support.spans if support_categories else []
+    minutes: dict[int, tuple[int | None, ...]] = {}
     approved_time: dict[int, tuple[int, int]] = {}
-    for staff_id, total, outcomes, *support in (
+    for staff_id, total, outcomes, *by_span in _rows(
         TimeLog.objects.filter(
             day__gte=period.start_date,
             day__lte=period.end_date,
@@ -381,31 +477,19 @@ def _gather(
             **{
                 f"span_{index}": Sum(
                     "minutes",
-                    filter=Q(
-                        category__reward_class=AssistCategory.RewardClass.SUPPORT,
-                        day__gte=first,
-                        day__lte=last,
-                    ),
+                    filter=Q(category_id__in=support_categories, day__gte=first, day__lte=last),
                 )
                 for index, (first, last) in enumerate(spans)
             },
         )
         .order_by()
         .values_list(
-            "staff_id",
-            "total",
-            "outcomes",
-            *(f"span_{index}" for index in range(len(spans))),
+            "staff_id", "total", "outcomes", *(f"span_{index}" for index in range(len(spans)))
         )
     ):
         approved_time[staff_id] = (total, outcomes)
-        by_span = {
-            first: span_total
-            for (first, _last), span_total in zip(spans, support, strict=True)
-            if span_total is not None
-        }
-        if by_span:
-            minutes[staff_id] = by_span
+        if spans and any(by_span):
+            minutes[staff_id] = tuple(by_span)
 
     tz = timezone.get_current_timezone()
     start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
@@ -428,54 +512,55 @@ def _gather(
     ):
         tasks_done[staff_id].append((task_id, title, _local_day(responded_at)))
 
+    no_minutes = (None,) * len(support.spans)
     for staff_id in set(minutes) | set(tasks_done):
         figures[staff_id].lines.extend(
-            support_lines(
-                period=period,
-                minutes_by_day=minutes.get(staff_id, {}),
-                completed_tasks=tasks_done.get(staff_id, []),
-                rules=support_rules,
-            )
+            support.lines(minutes.get(staff_id, no_minutes), tasks_done.get(staff_id, []))
         )
 
     # Revenue: every lead with collections up to the end of the period.
-    collections: dict[int, list[Collection]] = defaultdict(list)
-    for collection in Collection.objects.filter(received_on__lte=period.end_date).order_by("pk"):
-        collections[collection.lead_id].append(collection)
-    leads = {
-        lead.pk: lead
-        for lead in Lead.objects.filter(pk__in=list(collections)).only(
-            "pk", "client_name", "introducer_id"
-        )
-    }
+    # The leads are named by a subquery: a list of their ids costs Django more than
+    # the database takes to find them.
+    received = Collection.objects.filter(received_on__lte=period.end_date)
+    with_money = received.values("lead_id")
+    collections: dict[int, list[Received]] = defaultdict(list)
+    for lead_id, *values in received.order_by("pk").values_list(
+        "lead_id", "pk", "kind", "received_on", "amount"
+    ):
+        collections[lead_id].append(Received(*values))
+    leads = (
+        Lead.objects.filter(pk__in=with_money)
+        .order_by("pk")
+        .values_list("pk", "client_name", "introducer_id")
+    )
     shares: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for lead_id, staff_id, percent in CreditShare.objects.filter(
-        lead_id__in=list(collections)
+        lead_id__in=with_money
     ).values_list("lead_id", "staff_id", "percent"):
         shares[lead_id].append((staff_id, percent))
-    earlier: dict[tuple[int, int], Decimal] = {
-        # Rounded: SQLite sums decimals as floats.
-        (row["statement__staff_id"], row["lead_id"]): round_money(row["total"])
-        for row in RewardLine.objects.filter(
-            lead_id__in=list(collections),
+    # What each person's lines on each lead came to in the periods before.
+    earlier: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for staff_id, lead_id, total in (
+        RewardLine.objects.filter(
+            lead_id__in=with_money,
             statement__period__start_date__lt=period.start_date,
         )
         .values("statement__staff_id", "lead_id")
         .annotate(total=Sum("amount"))
-    }
-    for lead_id, lead in leads.items():
+        .values_list("statement__staff_id", "lead_id", "total")
+    ):
+        earlier[lead_id][staff_id] = round_money(total)  # SQLite sums decimals as floats
+    for lead_id, client_name, introducer_id in leads:
         due, facts = lead_due(
             collections=collections[lead_id], rules=revenue_rules, until=period.end_date
         )
-        split = shares.get(lead_id) or [(lead.introducer_id, HUNDRED)]
-        people = {staff_id for staff_id, _percent in split} | {
-            staff_id for (staff_id, lid) in earlier if lid == lead_id
-        }
+        split = shares.get(lead_id) or [(introducer_id, HUNDRED)]
+        before = earlier.get(lead_id, {})
         percent_of = dict(split)
-        for staff_id in sorted(people):
+        for staff_id in sorted(percent_of.keys() | before.keys()):
             share = percent_of.get(staff_id, Decimal("0"))
             person_due = round_money(due * share / HUNDRED)
-            already = earlier.get((staff_id, lead_id), ZERO)
+            already = before.get(staff_id, ZERO)
             amount = round_money(person_due - already)
             if amount == 0:
                 continue
@@ -486,7 +571,7 @@ def _gather(
                     lead_id=lead_id,
                     explanation={
                         **facts,
-                        "client": lead.client_name,
+                        "client": client_name,
                         "share": str(share),
                         "person_due": str(person_due),
                         "earlier": str(already),
@@ -529,12 +614,15 @@ def _commit_without_waiting() -> None:
 
 
 def _statements_for_update(
-    period: PayoutPeriod, lines_by_staff: dict[int, list[LineDraft]], run: int
+    period: PayoutPeriod,
+    lines_by_staff: dict[int, list[LineDraft]],
+    digests: dict[int, str],
+    run: int,
 ) -> tuple[dict[int, Statement], set[int]]:
     """These people's statements in the period, locked; each with ``manual_total``, the
     sum of the lines a recalculation keeps (None without any). A missing statement is
-    created for someone with lines, at once with its total and run: the ids of those
-    found so (nothing left to update) come second."""
+    created for someone with lines, at once with its total, run and digest: the ids of
+    those found so (nothing left to update) come second."""
     locked = (
         Statement.objects.select_for_update(of=("self",))
         .filter(period=period)
@@ -562,7 +650,13 @@ def _statements_for_update(
         return statements, set()
     Statement.objects.bulk_create(
         [
-            Statement(period=period, staff_id=staff_id, total=total, calculated_run=run)
+            Statement(
+                period=period,
+                staff_id=staff_id,
+                total=total,
+                calculated_run=run,
+                calculated_digest=digests[staff_id],
+            )
             for staff_id, total in sorted(totals.items())
         ],
         ignore_conflicts=True,
@@ -577,6 +671,7 @@ def _statements_for_update(
             and statement.recommended_at is None
             and statement.total == totals[statement.staff_id]
             and statement.calculated_run == run
+            and statement.calculated_digest == digests[statement.staff_id]
         ):
             fresh.add(statement.pk)
     return statements, fresh
@@ -656,6 +751,41 @@ def _insert_lines(rows: list[tuple[int, LineDraft]]) -> None:
         )
 
 
+def _update_statements(statements: list[Statement], *, run: int, now) -> None:
+    """Write recalculated statements back in one query: the totals summed by the database
+    from the lines just written, the digests in one CASE written out (Django's bulk_update,
+    or a CASE of When objects, spends seconds building a few hundred conditions)."""
+    quote = connection.ops.quote_name
+    pk = f"{quote(Statement._meta.db_table)}.{quote(Statement._meta.pk.column)}"
+    digests = RawSQL(  # noqa: S611 - names from the models, values bound
+        f"CASE {pk} {' '.join(['WHEN %s THEN %s'] * len(statements))} END",
+        [
+            value
+            for statement in statements
+            for value in (statement.pk, statement.calculated_digest)
+        ],
+        output_field=CharField(),
+    )
+    Statement.objects.filter(pk__in=[statement.pk for statement in statements]).update(
+        total=Coalesce(
+            Subquery(
+                RewardLine.objects.filter(statement=OuterRef("pk"))
+                .values("statement")
+                .annotate(sum=Sum("amount"))
+                .values("sum")
+            ),
+            ZERO,
+            output_field=DecimalField(**MONEY),
+        ),
+        status=Statement.Status.DRAFT,
+        recommended_by=None,
+        recommended_at=None,
+        calculated_run=run,
+        calculated_digest=digests,
+        updated_at=now,
+    )
+
+
 def statements_calculate(
     *,
     period: PayoutPeriod,
@@ -664,9 +794,10 @@ def statements_calculate(
     done: int | None = None,
 ) -> dict[int, Statement | None]:
     """Replace the computed lines of these people's statements, in one transaction and
-    a fixed number of queries. Approved and paid statements are kept as they are; a
-    statement left without any line is removed. ``done``, if given, is recorded as the
-    run's progress in the same transaction.
+    a fixed number of queries. Approved and paid statements are kept as they are, and so
+    is a statement whose calculated lines come out the same (its recommendation and its
+    inquiries stand); a statement left without any line is removed. ``done``, if given,
+    is recorded as the run's progress in the same transaction.
 
     The period row is locked first: two runs write one batch at a time, the sign-off
     of the last statement (which approves the period) and this write cannot interleave,
@@ -684,14 +815,18 @@ def statements_calculate(
                 calculation_done=done
             )
         staff_ids = sorted(lines_by_staff)
-        statements, fresh = _statements_for_update(period, lines_by_staff, run)
+        digests = {staff_id: lines_digest(lines) for staff_id, lines in lines_by_staff.items()}
+        statements, fresh = _statements_for_update(period, lines_by_staff, digests, run)
         result: dict[int, Statement | None] = dict.fromkeys(staff_ids)
         open_ones = []
         for staff_id in staff_ids:
             if staff_id not in statements and not lines_by_staff[staff_id]:
                 continue  # no statement and nothing to write
             statement = statements[staff_id]
-            if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+            if statement.pk not in fresh and (
+                statement.status in (Statement.Status.APPROVED, Statement.Status.PAID)
+                or statement.calculated_digest == digests[staff_id]
+            ):
                 result[staff_id] = statement
             else:
                 open_ones.append(statement)
@@ -731,29 +866,12 @@ def statements_calculate(
             statement.recommended_by = None
             statement.recommended_at = None
             statement.calculated_run = run
+            statement.calculated_digest = digests[statement.staff_id]
             statement.updated_at = now
             result[statement.staff_id] = statement
-        # One statement for the batch: the totals are summed by the database from the lines
-        # just written (Django's bulk_update would build a CASE per row, slowly).
-        Statement.objects.filter(
-            pk__in=[statement.pk for statement in kept if statement.pk not in fresh]
-        ).update(
-            total=Coalesce(
-                Subquery(
-                    RewardLine.objects.filter(statement=OuterRef("pk"))
-                    .values("statement")
-                    .annotate(sum=Sum("amount"))
-                    .values("sum")
-                ),
-                ZERO,
-                output_field=DecimalField(**MONEY),
-            ),
-            status=Statement.Status.DRAFT,
-            recommended_by=None,
-            recommended_at=None,
-            calculated_run=run,
-            updated_at=now,
-        )
+        changed = [statement for statement in kept if statement.pk not in fresh]
+        if changed:
+            _update_statements(changed, run=run, now=now)
         for previous, subjects in sorted(moved.items()):
             record_changes(
                 subjects=subjects,
@@ -789,21 +907,34 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
     )
     try:
         figures, people, approved_time = _gather(period)
-        existing = set(Statement.objects.filter(period=period).values_list("staff_id", flat=True))
-        everyone = sorted(people | existing)
+        digests = dict(
+            Statement.objects.filter(period=period)
+            .order_by()
+            .values_list("staff_id", "calculated_digest")
+        )
+        everyone = sorted(people | set(digests))
+        # Only the people whose lines come out different are written; the batches check
+        # again under their locks.
+        changed = [
+            staff_id
+            for staff_id in everyone
+            if (staff_id in digests or figures[staff_id].lines)
+            and digests.get(staff_id) != lines_digest(figures[staff_id].lines)
+        ]
+        unchanged = len(everyone) - len(changed)
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
-            calculation_total=len(everyone)
+            calculation_total=len(everyone), calculation_done=unchanged
         )
         # People per transaction: 10,000 people take a few dozen transactions, a crash
         # loses little work and a sign-off waits briefly for the period row.
         size = max(1, settings.ALLHANDS_PAYOUT_BATCH)
-        for index in range(0, len(everyone), size):
-            batch = everyone[index : index + size]
+        for index in range(0, len(changed), size):
+            batch = changed[index : index + size]
             statements_calculate(
                 period=period,
                 lines_by_staff={staff_id: figures[staff_id].lines for staff_id in batch},
                 run=run,
-                done=index + len(batch),
+                done=unchanged + index + len(batch),
             )
         role_model_candidates_propose(period=period, approved_time=approved_time)
     except Exception as error:
@@ -831,19 +962,23 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
 # --------------------------------------------------------------------------- role models
 
 
+# A score is hours of approved time, plus 10 per lead won, 2 per confirmed outcome and 1
+# per 10,000.00 collected; scaled by 60,000 it is a whole number for whole fen.
+SCORE_SCALE = Decimal(60_000)
+SCORE_MINUTE, SCORE_WON, SCORE_OUTCOME, SCORE_YUAN = 1_000, 600_000, 120_000, 6
+
+
 def role_model_candidates_propose(
     *, period: PayoutPeriod, approved_time: dict[int, tuple[int, int]] | None = None
 ) -> int:
     """Propose up to three candidates per department from the period's figures.
-    Nominated candidates are kept; the rest are replaced. ``approved_time``: each
-    person's approved minutes and confirmed outcomes in the period, if already read."""
-    figures: dict[int, dict] = defaultdict(
-        lambda: {"minutes": 0, "won": 0, "revenue": Decimal("0"), "outcomes": 0}
-    )
+    Nominated candidates are kept, and so is a proposal that comes out the same; the rest
+    are replaced. ``approved_time``: each person's approved minutes and confirmed outcomes
+    in the period, if already read. Returns the number of proposals written."""
     if approved_time is None:
         approved_time = {
-            row["staff_id"]: (row["total"], row["outcomes"])
-            for row in TimeLog.objects.filter(
+            staff_id: (total, outcomes)
+            for staff_id, total, outcomes in TimeLog.objects.filter(
                 day__gte=period.start_date,
                 day__lte=period.end_date,
                 status=TimeLog.Status.APPROVED,
@@ -852,71 +987,86 @@ def role_model_candidates_propose(
             .annotate(
                 total=Sum("minutes"), outcomes=Count("pk", filter=Q(outcome_status="confirmed"))
             )
+            .values_list("staff_id", "total", "outcomes")
         }
-    for staff_id, (total, outcomes) in approved_time.items():
-        figures[staff_id]["minutes"] = total
-        figures[staff_id]["outcomes"] = outcomes
-    for row in (
+    won: dict[int, int] = dict(
         Lead.objects.filter(won_on__gte=period.start_date, won_on__lte=period.end_date)
         .values("introducer_id")
         .annotate(count=Count("pk"))
-    ):
-        figures[row["introducer_id"]]["won"] = row["count"]
-    for row in (
+        .values_list("introducer_id", "count")
+    )
+    revenue: dict[int, Decimal] = defaultdict(Decimal)
+    for introducer_id, kind, total in (
         Collection.objects.filter(
             received_on__gte=period.start_date, received_on__lte=period.end_date
         )
         .values("lead__introducer_id", "kind")
         .annotate(total=Sum("amount"))
+        .values_list("lead__introducer_id", "kind", "total")
     ):
-        sign = -1 if row["kind"] == Collection.Kind.REFUND else 1
-        figures[row["lead__introducer_id"]]["revenue"] += sign * row["total"]
+        revenue[introducer_id] += -total if kind == Collection.Kind.REFUND else total
+    scored = approved_time.keys() | won.keys() | revenue.keys()
     # Everyone eligible, filtered here: the people with figures would be a list of
     # thousands of parameters.
-    profiles = {
-        staff_id: department_id
-        for staff_id, department_id in StaffProfile.objects.filter(is_active=True)
+    by_department: dict[int, list[tuple[int | Decimal, int]]] = defaultdict(list)
+    for staff_id, department_id in _rows(
+        StaffProfile.objects.filter(is_active=True)
         .exclude(department__kind=Department.Kind.MARKETING)
         .values_list("pk", "department_id")
-        if staff_id in figures
-    }
-
-    def score(f):
-        return (
-            Decimal(f["minutes"]) / Decimal(60)
-            + Decimal(f["won"]) * Decimal(10)
-            + f["revenue"] / Decimal(10000)
-            + Decimal(f["outcomes"]) * Decimal(2)
+    ):
+        if staff_id not in scored:
+            continue
+        minutes, outcomes = approved_time.get(staff_id, (0, 0))
+        # Exact: whole numbers unless money was collected.
+        key = (
+            minutes * SCORE_MINUTE
+            + won.get(staff_id, 0) * SCORE_WON
+            + outcomes * SCORE_OUTCOME
+            + revenue.get(staff_id, 0) * SCORE_YUAN
         )
-
-    by_department: dict[int, list] = defaultdict(list)
-    for staff_id, department_id in profiles.items():
-        value = score(figures[staff_id])
-        if value > 0:
-            by_department[department_id].append((value, staff_id))
+        if key > 0:
+            by_department[department_id].append((key, staff_id))
+    proposals = {}
+    for department_id, keys in by_department.items():
+        for key, staff_id in sorted(keys, reverse=True)[:CANDIDATES_PER_DEPARTMENT]:
+            minutes, outcomes = approved_time.get(staff_id, (0, 0))
+            proposals[staff_id] = (
+                department_id,
+                minutes,
+                won.get(staff_id, 0),
+                round_money(max(revenue.get(staff_id, ZERO), ZERO)),
+                outcomes,
+                (Decimal(key) / SCORE_SCALE).quantize(Decimal("0.0001")),
+            )
     with transaction.atomic():
-        RoleModelCandidate.objects.filter(period=period, nominated=False).delete()
-        kept = set(
-            RoleModelCandidate.objects.filter(period=period).values_list("staff_id", flat=True)
+        fields = (
+            "department_id",
+            "approved_minutes",
+            "leads_won",
+            "revenue_collected",
+            "outcomes_confirmed",
+            "score",
         )
-        new = []
-        for department_id, scored in by_department.items():
-            for value, staff_id in sorted(scored, reverse=True)[:CANDIDATES_PER_DEPARTMENT]:
-                if staff_id in kept:
-                    continue
-                f = figures[staff_id]
-                new.append(
-                    RoleModelCandidate(
-                        period=period,
-                        department_id=department_id,
-                        staff_id=staff_id,
-                        approved_minutes=f["minutes"],
-                        leads_won=f["won"],
-                        revenue_collected=round_money(max(f["revenue"], Decimal("0"))),
-                        outcomes_confirmed=f["outcomes"],
-                        score=value.quantize(Decimal("0.0001")),
-                    )
-                )
+        stale = []
+        kept = set()
+        for pk, staff_id, nominated, *figures in (
+            RoleModelCandidate.objects.filter(period=period)
+            .select_for_update()
+            .values_list("pk", "staff_id", "nominated", *fields)
+        ):
+            if nominated or proposals.get(staff_id) == tuple(figures):
+                kept.add(staff_id)
+            else:
+                stale.append(pk)
+        if stale:
+            RoleModelCandidate.objects.filter(pk__in=stale, nominated=False).delete()
+        new = [
+            RoleModelCandidate(
+                period=period, staff_id=staff_id, **dict(zip(fields, figures, strict=True))
+            )
+            for staff_id, figures in proposals.items()
+            if staff_id not in kept
+        ]
         RoleModelCandidate.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 

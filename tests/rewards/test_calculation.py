@@ -541,10 +541,11 @@ class TestAdjustments:
         calculate(march)
         calculate(march)
 
+        # The calculated line came out the same, so it stayed where it was: first.
         assert amounts(march, org.staff_profile) == [
+            Decimal("30.00"),
             Decimal("50.00"),
             Decimal("-20.00"),
-            Decimal("30.00"),
         ]
         assert statement_of(march, org.staff_profile).total == Decimal("60.00")
         assert amounts(march, helper) == [Decimal("15.50")]

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from rewards.models import Inquiry, PayoutPeriod, RewardLine, RewardRule, Statement
-from rewards.services import payouts
+from rewards.services import payouts, signoff
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import (
     CollectionFactory,
@@ -83,19 +84,44 @@ def test_an_adjustment_stays_next_to_a_recalculated_clawback(org):
     ]
 
 
-def test_an_inquiry_goes_with_the_line_it_was_about(org):
+def test_an_inquiry_goes_with_the_line_it_was_about_when_the_line_changes(org):
     RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
     TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
     march = calculate(month(2026, 3))
     line = statement_of(march, org.staff_profile).lines.get()
     Inquiry.objects.create(line=line, raised_by=org.staff, question="Why only one hour?")
+    # Approved late: the hour the inquiry was about is now an hour and a half.
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 3), minutes=30)
 
     calculate(march)
 
     assert not Inquiry.objects.exists()
     assert not RewardLine.objects.filter(pk=line.pk).exists()
+    # 90 min × 30.00 / 60 = 45.00
+    assert statement_of(march, org.staff_profile).total == Decimal("45.00")
+
+
+def test_a_recalculation_that_changes_nothing_keeps_the_line_its_inquiry_and_recommendation(
+    org,
+):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = calculate(month(2026, 3))
+    statement = statement_of(march, org.staff_profile)
+    line = statement.lines.get()
+    inquiry = Inquiry.objects.create(line=line, raised_by=org.staff, question="Why?")
+    signoff.statements_recommend(actor=org.lead, statement_ids=[statement.pk])
+    before = Statement.objects.values().get(pk=statement.pk)
+
+    calculate(march)
+
+    assert Inquiry.objects.get() == inquiry
+    assert statement.lines.get().pk == line.pk
+    after = Statement.objects.values().get(pk=statement.pk)
+    assert after == before
+    assert after["status"] == Statement.Status.RECOMMENDED
     # 60 min × 30.00 / 60 = 30.00
-    assert statement_of(march, org.staff_profile).total == Decimal("30.00")
+    assert after["total"] == Decimal("30.00")
 
 
 def people(org, count: int, start: int) -> None:
@@ -115,29 +141,52 @@ def calculation_queries(period) -> int:
     return len(queries)
 
 
+def raise_the_rate(rule) -> None:
+    """Every support line changes with it: the next run writes everyone's statement."""
+    RewardRule.objects.filter(pk=rule.pk).update(
+        amount_per_approved_hour=F("amount_per_approved_hour") + 1
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_number_of_queries_depends_on_the_batches_not_on_the_people(org, settings):
-    """A recalculation of 3 people costs what one of 12 costs when they fit in one batch;
-    each further batch adds the same number of queries."""
-    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    """A recalculation that changes 3 statements costs what one that changes 12 costs when
+    they fit in one batch; each further batch adds the same number of queries. A run that
+    changes nothing writes no batch at all, however many people there are."""
+    rule = RewardRuleFactory(
+        kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00")
+    )
     settings.ALLHANDS_PAYOUT_BATCH = 20
     march = month(2026, 3)
     people(org, 3, 0)
     calculate(march)
+    unchanged = calculation_queries(march)
+    raise_the_rate(rule)
     three = calculation_queries(march)
+    assert three > unchanged
     people(org, 9, 3)
     first_of_twelve = calculation_queries(march)  # creates 9 statements
+    raise_the_rate(rule)
     assert calculation_queries(march) == three
     assert first_of_twelve > three
     people(org, 20, 12)
     calculation_queries(march)
+    raise_the_rate(rule)
     two_batches = calculation_queries(march)
+    assert two_batches > three
     people(org, 8, 32)
     calculation_queries(march)
+    raise_the_rate(rule)
     assert calculation_queries(march) == two_batches
+    assert calculation_queries(march) == unchanged
     settings.ALLHANDS_PAYOUT_BATCH = 40
+    raise_the_rate(rule)
     assert calculation_queries(march) == three
     assert Statement.objects.filter(period=march).count() == 40
+    # 60 min × (30.00 + 5 × 1.00) / 60 = 35.00 each
+    assert set(Statement.objects.filter(period=march).values_list("total", flat=True)) == {
+        Decimal("35.00")
+    }
 
 
 def test_an_explanation_is_written_exactly_whatever_the_client_is_called(org):
