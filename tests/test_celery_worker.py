@@ -1,7 +1,12 @@
 """Jobs really run in a Celery worker process, through Redis, on the test database."""
 
-import pytest
+import gc
+import weakref
 
+import pytest
+from celery import signals
+
+from config import celery
 from config.celery import app
 from departments.jobs import count_active_people
 from tests.celery_worker import live_celery_worker  # noqa: F401 - a fixture
@@ -51,3 +56,20 @@ def test_a_real_worker_answers_from_the_test_database(live_celery_worker):  # no
     # A second job sees what was committed since: the worker reads the live data.
     StaffProfileFactory(department=department)
     assert live_celery_worker.run(JOB) == 5
+
+
+@pytest.mark.parametrize("signal", [signals.worker_ready, signals.worker_process_init])
+def test_a_worker_freezes_what_it_loaded_once_it_is_ready(signal):
+    receivers = [ref() if isinstance(ref, weakref.ref) else ref for _key, ref in signal.receivers]
+
+    assert celery._freeze_the_loaded_objects in receivers
+
+
+def test_frozen_objects_are_left_out_of_the_garbage_collectors_passes():
+    gc.unfreeze()
+    try:
+        celery._freeze_the_loaded_objects()
+
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -25,7 +25,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -37,6 +37,7 @@ from django.db.models import (
     Count,
     DecimalField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -207,8 +208,11 @@ def _rule_in_force(rules: list[RewardRule], day: datetime.date) -> RewardRule | 
 
 
 def _rules(kind: str) -> list[RewardRule]:
+    """The rules of a kind by the day they take effect, each with its ``tier_list``."""
     return list(
-        RewardRule.objects.filter(kind=kind).prefetch_related("tiers").order_by("effective_from")
+        RewardRule.objects.filter(kind=kind)
+        .prefetch_related(Prefetch("tiers", to_attr="tier_list"))
+        .order_by("effective_from")
     )
 
 
@@ -260,18 +264,10 @@ def lines_digest(lines: list[LineDraft]) -> str:
     return _digest("\x1e".join(sorted(line.key for line in lines)))
 
 
-@dataclass
-class PersonFigures:
-    lines: list[LineDraft] = field(default_factory=list)
-
-
-def _local_day(moment: datetime.datetime) -> datetime.date:
-    return timezone.localtime(moment).date()
-
-
 def _rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a ``values_list`` of numbers as the database gives them, without
-    Django's converter calls for each value of each row (integers need none)."""
+    """The rows of a ``values_list`` of whole numbers and text as the database gives
+    them, without Django's converter calls for each value of each row (they need none).
+    Not for dates, decimals or JSON: SQLite gives those as text or floats."""
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -338,7 +334,9 @@ class SupportRules:
         if self.cap_rule is None:
             return lines
         cap = self.cap_rule.monthly_cap_per_person
-        total = sum((line.amount for line in lines), ZERO)
+        if not lines:
+            return lines
+        total = lines[0].amount if len(lines) == 1 else sum((line.amount for line in lines), ZERO)
         if total > cap:
             lines.append(
                 LineDraft(
@@ -392,7 +390,7 @@ def lead_due(
     *, collections: list[Received], rules: list[RewardRule], until: datetime.date
 ) -> tuple[Decimal, dict]:
     """What a whole lead has earned up to ``until`` (before the credit split), unrounded,
-    and the facts of the computation."""
+    and the facts of the computation. ``rules`` as ``_rules`` gives them."""
     base = Decimal("0")
     collected = Decimal("0")
     held_back = Decimal("0")
@@ -420,7 +418,7 @@ def lead_due(
     cap = None
     if latest_rule is not None:
         tiers = sum(
-            (tier.bonus for tier in latest_rule.tiers.all() if tier.threshold <= collected),
+            (tier.bonus for tier in latest_rule.tier_list if tier.threshold <= collected),
             Decimal("0"),
         )
         cap = latest_rule.cap_per_lead
@@ -445,12 +443,36 @@ def lead_due(
 
 def _gather(
     period: PayoutPeriod,
-) -> tuple[dict[int, PersonFigures], set[int], dict[int, tuple[int, int]]]:
+) -> tuple[dict[int, list[LineDraft]], set[int], dict[int, tuple[int, int]]]:
     """Every person's computed lines for the period, from a fixed number of queries; and
-    everyone's approved minutes and confirmed outcomes (for the role models)."""
-    figures: dict[int, PersonFigures] = defaultdict(PersonFigures)
+    everyone's approved minutes and confirmed outcomes (for the role models).
+
+    People with the same support minutes and nothing else share one list of lines: the
+    lists are read, never changed."""
+    figures: dict[int, list[LineDraft]] = {}
     support = SupportRules.of(_rules(RewardRule.Kind.SUPPORT), period)
     revenue_rules = _rules(RewardRule.Kind.DIRECT_REVENUE)
+
+    tz = timezone.get_current_timezone()
+    start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
+    end_moment = start_moment + datetime.timedelta(
+        days=(period.end_date - period.start_date).days + 1
+    )
+    tasks_done: dict[int, list] = defaultdict(list)
+    for staff_id, task_id, title, responded_at in (
+        TaskAssignment.objects.filter(
+            status=TaskAssignment.Status.COMPLETED,
+            # Direct-revenue work (introducing business) earns through its lead's
+            # collections, never the support rate per task.
+            task__category__reward_class=AssistCategory.RewardClass.SUPPORT,
+            responded_at__gte=start_moment,
+            responded_at__lt=end_moment,
+            assignee__profile__isnull=False,
+        )
+        .values_list("assignee__profile", "task_id", "task__title", "responded_at")
+        .order_by("task_id")
+    ):
+        tasks_done[staff_id].append((task_id, title, responded_at.astimezone(tz).date()))
 
     # One pass over the month's approved logs. Support minutes are summed per span of
     # days with one rule in force (usually the whole month), not per day: the rule of a
@@ -462,7 +484,8 @@ def _gather(
         .values_list("pk", flat=True)
     )
     spans = support.spans if support_categories else []
-    minutes: dict[int, tuple[int | None, ...]] = {}
+    no_minutes = (None,) * len(support.spans)
+    shared: dict[tuple[int | None, ...], list[LineDraft]] = {}
     approved_time: dict[int, tuple[int, int]] = {}
     for staff_id, total, outcomes, *by_span in _rows(
         TimeLog.objects.filter(
@@ -488,36 +511,17 @@ def _gather(
         )
     ):
         approved_time[staff_id] = (total, outcomes)
-        if spans and any(by_span):
-            minutes[staff_id] = tuple(by_span)
-
-    tz = timezone.get_current_timezone()
-    start_moment = datetime.datetime.combine(period.start_date, datetime.time.min, tzinfo=tz)
-    end_moment = start_moment + datetime.timedelta(
-        days=(period.end_date - period.start_date).days + 1
-    )
-    tasks_done: dict[int, list] = defaultdict(list)
-    for staff_id, task_id, title, responded_at in (
-        TaskAssignment.objects.filter(
-            status=TaskAssignment.Status.COMPLETED,
-            # Direct-revenue work (introducing business) earns through its lead's
-            # collections, never the support rate per task.
-            task__category__reward_class=AssistCategory.RewardClass.SUPPORT,
-            responded_at__gte=start_moment,
-            responded_at__lt=end_moment,
-            assignee__profile__isnull=False,
-        )
-        .values_list("assignee__profile", "task_id", "task__title", "responded_at")
-        .order_by("task_id")
-    ):
-        tasks_done[staff_id].append((task_id, title, _local_day(responded_at)))
-
-    no_minutes = (None,) * len(support.spans)
-    for staff_id in set(minutes) | set(tasks_done):
-        figures[staff_id].lines.extend(
-            support.lines(minutes.get(staff_id, no_minutes), tasks_done.get(staff_id, []))
-        )
-
+        if staff_id in tasks_done:
+            figures[staff_id] = support.lines(by_span or no_minutes, tasks_done[staff_id])
+        elif spans and any(by_span):
+            key = tuple(by_span)
+            lines = shared.get(key)
+            if lines is None:
+                lines = shared[key] = support.lines(key, [])
+            figures[staff_id] = lines
+    for staff_id, done in tasks_done.items():
+        if staff_id not in figures:
+            figures[staff_id] = support.lines(no_minutes, done)
     # Revenue: every lead with collections up to the end of the period.
     # The leads are named by a subquery: a list of their ids costs Django more than
     # the database takes to find them.
@@ -550,6 +554,7 @@ def _gather(
         .values_list("statement__staff_id", "lead_id", "total")
     ):
         earlier[lead_id][staff_id] = round_money(total)  # SQLite sums decimals as floats
+    revenue_lines: dict[int, list[LineDraft]] = defaultdict(list)
     for lead_id, client_name, introducer_id in leads:
         due, facts = lead_due(
             collections=collections[lead_id], rules=revenue_rules, until=period.end_date
@@ -564,7 +569,7 @@ def _gather(
             amount = round_money(person_due - already)
             if amount == 0:
                 continue
-            figures[staff_id].lines.append(
+            revenue_lines[staff_id].append(
                 LineDraft(
                     source=RewardLine.Source.LEAD if amount > 0 else RewardLine.Source.CLAWBACK,
                     amount=amount,
@@ -578,6 +583,8 @@ def _gather(
                     },
                 )
             )
+    for staff_id, lines in revenue_lines.items():
+        figures[staff_id] = [*figures.get(staff_id, ()), *lines]
     return figures, set(figures), approved_time
 
 
@@ -908,9 +915,11 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
     try:
         figures, people, approved_time = _gather(period)
         digests = dict(
-            Statement.objects.filter(period=period)
-            .order_by()
-            .values_list("staff_id", "calculated_digest")
+            _rows(
+                Statement.objects.filter(period=period)
+                .order_by()
+                .values_list("staff_id", "calculated_digest")
+            )
         )
         everyone = sorted(people | set(digests))
         # Only the people whose lines come out different are written; the batches check
@@ -918,8 +927,8 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
         changed = [
             staff_id
             for staff_id in everyone
-            if (staff_id in digests or figures[staff_id].lines)
-            and digests.get(staff_id) != lines_digest(figures[staff_id].lines)
+            if (staff_id in digests or figures.get(staff_id))
+            and digests.get(staff_id) != lines_digest(figures.get(staff_id, []))
         ]
         unchanged = len(everyone) - len(changed)
         PayoutPeriod.objects.filter(pk=period.pk, calculation_run=run).update(
@@ -932,7 +941,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
             batch = changed[index : index + size]
             statements_calculate(
                 period=period,
-                lines_by_staff={staff_id: figures[staff_id].lines for staff_id in batch},
+                lines_by_staff={staff_id: figures.get(staff_id, []) for staff_id in batch},
                 run=run,
                 done=unchanged + index + len(batch),
             )
@@ -955,7 +964,8 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
         period.save(update_fields=fields)
         if period.calculation_run == run:
             approve_period_when_complete(period=period, actor=None)
-            transaction.on_commit(lambda: _queue_statements_ready(period.pk))
+            if changed:  # a run that changed nothing has nothing new to tell
+                transaction.on_commit(lambda: _queue_statements_ready(period.pk))
     return {"people": len(everyone), "run": run}
 
 

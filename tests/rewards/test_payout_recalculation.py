@@ -275,3 +275,23 @@ def test_a_first_run_writes_each_new_statement_once_with_its_total_and_run(org):
     calculate(march)
     statement.refresh_from_db()
     assert statement.total == Decimal("60.00")  # 120 min × 30.00 / 60
+
+
+def test_only_a_run_that_changed_statements_tells_the_approvers(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = month(2026, 3)
+    told = []
+    monkeypatch.setattr(payouts, "_queue_statements_ready", told.append)
+
+    for _run in range(2):  # the second changes nothing
+        with django_capture_on_commit_callbacks(execute=True):
+            calculate(march)
+    assert told == [march.pk]
+
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 3), minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        calculate(march)
+    assert told == [march.pk, march.pk]
