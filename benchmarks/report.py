@@ -247,6 +247,12 @@ def render(results: Mapping) -> str:
         parts.extend(
             f"job {name} failed: {job['error']}" for name, job in jobs.items() if job.get("error")
         )
+        parts.extend(
+            f"job {name}: {job['ratio_to_write_floor']}x a floor that also writes a statement "
+            f"and a line per person ({job['write_floor_seconds']} s; not a target)"
+            for name, job in jobs.items()
+            if job.get("ratio_to_write_floor") is not None
+        )
     if "worker_peak_mb" in results:
         parts.append(
             f"worker peak memory: {results['worker_peak_mb']:,.1f} MB  "
