@@ -44,7 +44,6 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -759,36 +758,27 @@ def _insert_lines(rows: list[tuple[int, LineDraft]]) -> None:
 
 
 def _update_statements(statements: list[Statement], *, run: int, now) -> None:
-    """Write recalculated statements back in one query: the totals summed by the database
-    from the lines just written, the digests in one CASE written out (Django's bulk_update,
-    or a CASE of When objects, spends seconds building a few hundred conditions)."""
+    """Write recalculated statements back in one query, each with its own total and digest
+    as a CASE written out (Django's bulk_update, or a CASE of When objects, spends seconds
+    building a few hundred conditions). The totals are the ones worked out under the
+    statements' locks: their manual lines and the calculated lines just written."""
     quote = connection.ops.quote_name
     pk = f"{quote(Statement._meta.db_table)}.{quote(Statement._meta.pk.column)}"
-    digests = RawSQL(  # noqa: S611 - names from the models, values bound
-        f"CASE {pk} {' '.join(['WHEN %s THEN %s'] * len(statements))} END",
-        [
-            value
-            for statement in statements
-            for value in (statement.pk, statement.calculated_digest)
-        ],
-        output_field=CharField(),
-    )
+
+    def each(value, output_field) -> RawSQL:
+        return RawSQL(  # noqa: S611 - names from the models, values bound
+            f"CASE {pk} {' '.join(['WHEN %s THEN %s'] * len(statements))} END",
+            [item for statement in statements for item in (statement.pk, value(statement))],
+            output_field=output_field,
+        )
+
     Statement.objects.filter(pk__in=[statement.pk for statement in statements]).update(
-        total=Coalesce(
-            Subquery(
-                RewardLine.objects.filter(statement=OuterRef("pk"))
-                .values("statement")
-                .annotate(sum=Sum("amount"))
-                .values("sum")
-            ),
-            ZERO,
-            output_field=DecimalField(**MONEY),
-        ),
+        total=each(lambda statement: statement.total, DecimalField(**MONEY)),
         status=Statement.Status.DRAFT,
         recommended_by=None,
         recommended_at=None,
         calculated_run=run,
-        calculated_digest=digests,
+        calculated_digest=each(lambda statement: statement.calculated_digest, CharField()),
         updated_at=now,
     )
 
