@@ -904,20 +904,24 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
     )
     try:
         figures, people, approved_time = _gather(period)
-        digests = dict(
-            _rows(
-                Statement.objects.filter(period=period)
-                .order_by()
-                .values_list("staff_id", "calculated_digest")
-            )
-        )
+        digests: dict[int, str] = {}
+        signed_off = set()  # approved and paid statements stay as they are
+        for staff_id, status, digest in _rows(
+            Statement.objects.filter(period=period)
+            .order_by()
+            .values_list("staff_id", "status", "calculated_digest")
+        ):
+            digests[staff_id] = digest
+            if status in (Statement.Status.APPROVED, Statement.Status.PAID):
+                signed_off.add(staff_id)
         everyone = sorted(people | set(digests))
         # Only the people whose lines come out different are written; the batches check
         # again under their locks.
         changed = [
             staff_id
             for staff_id in everyone
-            if (staff_id in digests or figures.get(staff_id))
+            if staff_id not in signed_off
+            and (staff_id in digests or figures.get(staff_id))
             and digests.get(staff_id) != lines_digest(figures.get(staff_id, []))
         ]
         unchanged = len(everyone) - len(changed)

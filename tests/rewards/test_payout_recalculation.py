@@ -295,3 +295,31 @@ def test_only_a_run_that_changed_statements_tells_the_approvers(
     with django_capture_on_commit_callbacks(execute=True):
         calculate(march)
     assert told == [march.pk, march.pk]
+
+
+def test_an_approved_statement_with_late_figures_is_no_change_to_tell(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    TimeLogFactory(staff=org.outsider.profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = calculate(month(2026, 3))
+    statement = statement_of(march, org.staff_profile)
+    signoff.statements_recommend(actor=org.lead, statement_ids=[statement.pk])
+    signoff.statements_approve(actor=org.supervisor, statement_ids=[statement.pk])
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 3), minutes=30)
+    told = []
+    monkeypatch.setattr(payouts, "_queue_statements_ready", told.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        calculate(march)
+
+    march.refresh_from_db()
+    assert (march.status, march.calculation_state) == (
+        PayoutPeriod.Status.CALCULATED,
+        PayoutPeriod.CalculationState.DONE,
+    )
+    assert told == []
+    statement.refresh_from_db()
+    # Still the approved 60 min × 30.00 / 60 = 30.00.
+    assert (statement.status, statement.total) == (Statement.Status.APPROVED, Decimal("30.00"))
