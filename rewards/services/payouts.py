@@ -594,7 +594,12 @@ def _statement_for_update(period: PayoutPeriod, staff_id: int) -> Statement:
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                Statement.objects.get_or_create(period=period, staff_id=staff_id)
+                # Made for a manual line: it has no calculated lines, and says so.
+                Statement.objects.get_or_create(
+                    period=period,
+                    staff_id=staff_id,
+                    defaults={"calculated_digest": lines_digest([])},
+                )
         except IntegrityError:
             pass  # created by a concurrent run
         statement = (

@@ -323,3 +323,28 @@ def test_an_approved_statement_with_late_figures_is_no_change_to_tell(
     statement.refresh_from_db()
     # Still the approved 60 min × 30.00 / 60 = 30.00.
     assert (statement.status, statement.total) == (Statement.Status.APPROVED, Decimal("30.00"))
+
+
+def test_a_statement_of_manual_lines_alone_keeps_its_recommendation_through_a_recalculation(
+    org,
+):
+    RewardRuleFactory(kind=RewardRule.Kind.SUPPORT, amount_per_approved_hour=Decimal("30.00"))
+    TimeLogFactory(staff=org.staff_profile, day=datetime.date(2026, 3, 2), minutes=60)
+    march = calculate(month(2026, 3))
+    payouts.reward_adjustment_add(
+        actor=org.supervisor,
+        staff=org.outsider.profile,
+        period=march,
+        amount=Decimal("25.00"),
+        reason="Stood in at the trade fair",
+    )
+    statement = statement_of(march, org.outsider.profile)
+    signoff.statements_recommend(actor=org.lead, statement_ids=[statement.pk])
+
+    calculate(march)
+
+    statement.refresh_from_db()
+    assert (statement.status, statement.total) == (
+        Statement.Status.RECOMMENDED,
+        Decimal("25.00"),
+    )
