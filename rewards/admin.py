@@ -211,9 +211,7 @@ class StatementAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and (
-            obj.period.is_frozen or obj.status in (Statement.Status.APPROVED, Statement.Status.PAID)
-        ):
+        if obj is not None and (obj.period.is_frozen or obj.status in Statement.SIGNED_OFF):
             return False
         return super().has_delete_permission(request, obj)
 

@@ -227,7 +227,12 @@ class Collection(models.Model):
 
     @property
     def signed_amount(self) -> Decimal:
-        return -self.amount if self.kind == self.Kind.REFUND else self.amount
+        return self.signed(self.kind, self.amount)
+
+    @classmethod
+    def signed(cls, kind: str, amount: Decimal) -> Decimal:
+        """``amount`` counted as money in (a collection) or out (a refund)."""
+        return -amount if kind == cls.Kind.REFUND else amount
 
 
 class CreditShare(models.Model):
@@ -357,6 +362,10 @@ class Statement(models.Model):
         RETURNED = "returned", _("Returned")
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
+
+    # Signed off by the line supervisor: final, left alone by recalculations and adjustments,
+    # and what payroll exports and people are rewarded.
+    SIGNED_OFF = (Status.APPROVED, Status.PAID)
 
     period = models.ForeignKey(PayoutPeriod, on_delete=models.PROTECT, related_name="statements")
     staff = models.ForeignKey(

@@ -25,7 +25,7 @@ def period_closed_for_logging(*, day: datetime.date) -> PayoutPeriod | None:
 # --------------------------------------------------------------------------- periods
 
 EXPORTABLE_PERIODS = (PayoutPeriod.Status.APPROVED, PayoutPeriod.Status.PAID)
-EXPORTED_STATEMENTS = (Statement.Status.APPROVED, Statement.Status.PAID)
+EXPORTED_STATEMENTS = Statement.SIGNED_OFF
 SIGN_OFF_PERIODS = (PayoutPeriod.Status.CALCULATED,)
 
 

@@ -61,7 +61,7 @@ ZERO = Decimal("0.00")
 MAX_RANGE_DAYS = 731
 HINT_MIN_WORKING_DAYS = 10
 LINK_SAMPLE_PK = 987654321
-REWARDED = (Statement.Status.APPROVED, Statement.Status.PAID)
+REWARDED = Statement.SIGNED_OFF
 OPEN_TASK = (MarketingTask.Status.OPEN, MarketingTask.Status.IN_PROGRESS)
 
 PRESETS = [

@@ -382,7 +382,7 @@ class Received(NamedTuple):
 
     @property
     def signed_amount(self) -> Decimal:
-        return -self.amount if self.kind == Collection.Kind.REFUND else self.amount
+        return Collection.signed(self.kind, self.amount)
 
 
 def lead_due(
@@ -826,7 +826,7 @@ def statements_calculate(
                 continue  # no statement and nothing to write
             statement = statements[staff_id]
             if statement.pk not in fresh and (
-                statement.status in (Statement.Status.APPROVED, Statement.Status.PAID)
+                statement.status in Statement.SIGNED_OFF
                 or statement.calculated_digest == digests[staff_id]
             ):
                 result[staff_id] = statement
@@ -917,7 +917,7 @@ def payout_period_calculate(*, period_id: int, run: int | None = None) -> dict:
             .values_list("staff_id", "status", "calculated_digest")
         ):
             digests[staff_id] = digest
-            if status in (Statement.Status.APPROVED, Statement.Status.PAID):
+            if status in Statement.SIGNED_OFF:
                 signed_off.add(staff_id)
         everyone = sorted(people | set(digests))
         # Only the people whose lines come out different are written; the batches check
@@ -1013,7 +1013,7 @@ def role_model_candidates_propose(
         .annotate(total=Sum("amount"))
         .values_list("lead__introducer_id", "kind", "total")
     ):
-        revenue[introducer_id] += -total if kind == Collection.Kind.REFUND else total
+        revenue[introducer_id] += Collection.signed(kind, total)
     scored = approved_time.keys() | won.keys() | revenue.keys()
     # Everyone eligible, filtered here: the people with figures would be a list of
     # thousands of parameters.
@@ -1121,7 +1121,7 @@ def reward_adjustment_add(
     if errors:
         raise ValidationError(errors)
     statement = _statement_for_update(period, staff.pk)
-    if statement.status in (Statement.Status.APPROVED, Statement.Status.PAID):
+    if statement.status in Statement.SIGNED_OFF:
         raise ValidationError(
             _("This statement is already approved; record the correction in a later period.")
         )

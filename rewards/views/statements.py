@@ -40,7 +40,7 @@ from tasks.history import history_of
 logger = logging.getLogger(__name__)
 
 DATABASE_ERROR = gettext_lazy("Nothing was changed: the database reported an error. Try again.")
-FINAL_STATEMENTS = (Statement.Status.APPROVED, Statement.Status.PAID)
+FINAL_STATEMENTS = Statement.SIGNED_OFF
 
 
 # --------------------------------------------------------------------------- my rewards
