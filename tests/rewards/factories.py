@@ -135,6 +135,17 @@ class CollectionFactory(factory.django.DjangoModelFactory):
     recorded_by = factory.SubFactory(UserFactory)
 
 
+def collect(lead, amount: str, on: datetime.date, *, recorded_by, refund: bool = False):
+    """Money received on ``lead`` (or, with ``refund``, paid back)."""
+    return CollectionFactory(
+        lead=lead,
+        amount=Decimal(amount),
+        received_on=on,
+        recorded_by=recorded_by,
+        kind="refund" if refund else "collection",
+    )
+
+
 class CreditShareFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CreditShare

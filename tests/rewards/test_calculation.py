@@ -20,7 +20,6 @@ from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import (
     DIRECT,
     AssistCategoryFactory,
-    CollectionFactory,
     CreditShareFactory,
     LeadFactory,
     MarketingTaskFactory,
@@ -30,6 +29,7 @@ from tests.rewards.factories import (
     TimeLogFactory,
     amounts,
     calculate,
+    collect,
     local,
     month,
     pay,
@@ -64,16 +64,6 @@ def support_rule(**rates) -> RewardRule:
 
 def revenue_rule(**terms) -> RewardRule:
     return RewardRuleFactory(kind=RewardRule.Kind.DIRECT_REVENUE, **terms)
-
-
-def collect(lead, amount: str, on: datetime.date, *, recorded_by, refund: bool = False):
-    return CollectionFactory(
-        lead=lead,
-        amount=Decimal(amount),
-        received_on=on,
-        recorded_by=recorded_by,
-        kind="refund" if refund else "collection",
-    )
 
 
 def complete_task(

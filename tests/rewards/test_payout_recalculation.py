@@ -14,12 +14,12 @@ from rewards.models import Inquiry, PayoutPeriod, RewardLine, RewardRule, Statem
 from rewards.services import payouts, signoff
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import (
-    CollectionFactory,
     LeadFactory,
     RewardRuleFactory,
     TimeLogFactory,
     amounts,
     calculate,
+    collect,
     month,
     pay,
     snapshot,
@@ -35,20 +35,9 @@ def refund_after_payout(org):
     RewardRuleFactory(kind=RewardRule.Kind.DIRECT_REVENUE, percent_of_collected=Decimal("5.00"))
     lead = LeadFactory(introducer=org.staff_profile)
     march, april = month(2026, 3), month(2026, 4)
-    CollectionFactory(
-        lead=lead,
-        amount=Decimal("20000.00"),
-        received_on=datetime.date(2026, 3, 1),
-        recorded_by=org.lead,
-    )
+    collect(lead, "20000.00", datetime.date(2026, 3, 1), recorded_by=org.lead)
     pay(calculate(march), finance=org.finance)
-    CollectionFactory(
-        lead=lead,
-        amount=Decimal("8000.00"),
-        received_on=datetime.date(2026, 4, 5),
-        recorded_by=org.lead,
-        kind="refund",
-    )
+    collect(lead, "8000.00", datetime.date(2026, 4, 5), recorded_by=org.lead, refund=True)
     return april
 
 
@@ -195,12 +184,7 @@ def test_an_explanation_is_written_exactly_whatever_the_client_is_called(org):
     RewardRuleFactory(kind=RewardRule.Kind.DIRECT_REVENUE, percent_of_collected=Decimal("5.00"))
     name = 'A\\B\tC\nD\r"E" \\N 北京客户'
     lead = LeadFactory(introducer=org.staff_profile, client_name=name)
-    CollectionFactory(
-        lead=lead,
-        amount=Decimal("1000.00"),
-        received_on=datetime.date(2026, 3, 3),
-        recorded_by=org.lead,
-    )
+    collect(lead, "1000.00", datetime.date(2026, 3, 3), recorded_by=org.lead)
     march = calculate(month(2026, 3))
 
     line = statement_of(march, org.staff_profile).lines.get()

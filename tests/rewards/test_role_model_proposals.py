@@ -11,10 +11,10 @@ from rewards.models import RoleModelCandidate
 from rewards.services import payouts
 from tests.factories import StaffProfileFactory, UserFactory
 from tests.rewards.factories import (
-    CollectionFactory,
     LeadFactory,
     TimeLogFactory,
     calculate,
+    collect,
     month,
 )
 
@@ -58,19 +58,8 @@ def test_the_three_best_of_each_department_are_proposed_with_their_figures(org):
     )
     winner = person(org, "ops2", org.operations)
     lead = LeadFactory(introducer=winner, won_on=datetime.date(2026, 3, 10))
-    CollectionFactory(
-        lead=lead,
-        amount=Decimal("25000.00"),
-        received_on=datetime.date(2026, 3, 20),
-        recorded_by=org.lead,
-    )
-    CollectionFactory(
-        lead=lead,
-        amount=Decimal("5000.00"),
-        received_on=datetime.date(2026, 3, 25),
-        recorded_by=org.lead,
-        kind="refund",
-    )
+    collect(lead, "25000.00", datetime.date(2026, 3, 20), recorded_by=org.lead)
+    collect(lead, "5000.00", datetime.date(2026, 3, 25), recorded_by=org.lead, refund=True)
     person(org, "mkt1", org.marketing, minutes=600)  # marketing staff are never proposed
     person(org, "gone", minutes=600, is_active=False)
     march = month(2026, 3)
