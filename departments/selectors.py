@@ -138,6 +138,17 @@ def approval_holders_sql(*, user, day: datetime.date) -> tuple[str, list]:
     )
 
 
+def approvable_sql(profile: str, *, user, day: datetime.date) -> tuple[str, list]:
+    """``(sql, params)`` of the condition "``user`` approves this person's time on
+    ``day``" on the staff profile aliased ``profile``: their line supervisor is one whose
+    approvals ``user`` holds (``approval_holders_sql``), and they are not ``user``."""
+    holders, params = approval_holders_sql(user=user, day=day)
+    return (
+        f"{profile}.line_supervisor_id IN ({holders}) AND {profile}.user_id <> %s",
+        [*params, user.pk],
+    )
+
+
 def approver_ids_for(*, staff: StaffProfile, day: datetime.date) -> set[int]:
     """Who may approve this person's records on ``day``: the line supervisor and their
     active delegates. Nobody approves their own records."""

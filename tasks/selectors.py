@@ -12,9 +12,10 @@ from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from departments.models import BudgetRule, Department, StaffProfile
-from departments.selectors import _resolve, approval_holders_sql, supervised_by
+from departments.selectors import _resolve, approvable_sql, supervised_by
 from tasks.models import (
     AssistCategory,
     BudgetExtension,
@@ -235,6 +236,11 @@ def days_summary(
     return list(summaries.values())
 
 
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The moment ``day`` begins in the current time zone."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def week_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
     start = day - datetime.timedelta(days=day.weekday())
     return start, start + datetime.timedelta(days=6)
@@ -310,16 +316,16 @@ def pending_approval_count(*, user, day: datetime.date) -> int:
     same people's entries, ``selectors_approvals``). For the navigation's badge on every
     page a supervisor opens, so written as SQL: the ORM took longer to build the statement
     than PostgreSQL to run it."""
-    holders, params = approval_holders_sql(user=user, day=day)
+    approvable, params = approvable_sql("p", user=user, day=day)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT COUNT(*)
             FROM {TimeLog._meta.db_table} w
             JOIN {StaffProfile._meta.db_table} p ON p.id = w.staff_id
-            WHERE p.line_supervisor_id IN ({holders}) AND w.status = %s AND p.user_id <> %s
+            WHERE {approvable} AND w.status = %s
             """,  # noqa: S608 - names from the models, values bound
-            [*params, TimeLog.Status.SUBMITTED, user.pk],
+            [*params, TimeLog.Status.SUBMITTED],
         )
         return cursor.fetchone()[0]
 

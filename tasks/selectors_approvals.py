@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
 
 from departments.models import Department, StaffProfile
-from departments.selectors import approval_holders_sql
+from departments.selectors import approvable_sql
 from tasks.models import AssistCategory, BudgetExtension, MarketingTask, TimeLog
-from tasks.selectors import budgets_for_people_and_days, granted_extensions
+from tasks.selectors import budgets_for_people_and_days, granted_extensions, local_midnight
 
 # Entries on one page. Most person-days hold one entry and each is a card of its own, so a
 # hundred entries were some ninety cards to scroll past; fifty is a batch one reads before
@@ -191,16 +190,14 @@ ENTRY_EXTRAS = {
 
 def approvable_people(*, user, day: datetime.date) -> list[QueuePerson]:
     """The people whose time ``user`` approves on ``day`` — their reports and those of
-    the supervisors who delegated to them (``approval_holders_sql``), never themselves —
+    the supervisors who delegated to them, never themselves (``approvable_sql``) —
     active or not (entries they submitted before they left may still wait), by name, with
     their submitted entries counted by age. One query, written as SQL: through the ORM,
     building the statement took longer than running it."""
-    zone = timezone.get_current_timezone()
     moment = connection.ops.adapt_datetimefield_value  # as the ORM binds a datetime
-    recent, week_ago = (
-        moment(datetime.datetime.combine(day - datetime.timedelta(days=n), datetime.time.min, zone))
-        for n in (2, 7)
-    )
+    # Waiting since the day before yesterday, within the week, or longer.
+    recent, week_ago = (local_midnight(day - datetime.timedelta(days=n)) for n in (2, 7))
+    recent, week_ago = moment(recent), moment(week_ago)
     ages = [  # in the order of WAITING_AGES
         ("w.created_at >= %s", [recent]),
         ("w.created_at >= %s AND w.created_at < %s", [week_ago, recent]),
@@ -212,7 +209,7 @@ def approvable_people(*, user, day: datetime.date) -> list[QueuePerson]:
         for condition, _params in ages
     )
     count_params = [value for _c, params in ages for value in params * 2]
-    holders, holders_params = approval_holders_sql(user=user, day=day)
+    approvable, approvable_params = approvable_sql("p", user=user, day=day)
     columns = "p.id, u.first_name, u.last_name, u.username, p.department_id, d.name, p.is_active"
     users = StaffProfile._meta.get_field("user").related_model._meta.db_table
     with connection.cursor() as cursor:
@@ -223,11 +220,11 @@ def approvable_people(*, user, day: datetime.date) -> list[QueuePerson]:
             JOIN {users} u ON u.id = p.user_id
             JOIN {Department._meta.db_table} d ON d.id = p.department_id
             LEFT JOIN {_LOG} w ON w.staff_id = p.id AND w.status = %s
-            WHERE p.line_supervisor_id IN ({holders}) AND p.user_id <> %s
+            WHERE {approvable}
             GROUP BY {columns}
             ORDER BY u.first_name, u.last_name, u.username, p.id
             """,  # noqa: S608 - names from the models, values bound
-            [*count_params, TimeLog.Status.SUBMITTED, *holders_params, user.pk],
+            [*count_params, TimeLog.Status.SUBMITTED, *approvable_params],
         )
         rows = cursor.fetchall()
     # The name is StaffProfile.display_name's: the full name, or else the username.

@@ -7,6 +7,7 @@ import pytest
 from departments.models import Delegation
 from tasks.models import TimeLog
 from tasks.selectors import pending_approval_count
+from tasks.selectors_approvals import approvable_people
 from tests.factories import DelegationFactory, StaffProfileFactory
 from tests.tasks.test_approvals import category
 
@@ -54,3 +55,31 @@ def test_counts_reports_and_delegators_reports_but_never_ones_own(org, today):
     after = today + datetime.timedelta(days=2)
     assert pending_approval_count(user=org.delegate, day=after) == 1
     assert pending_approval_count(user=org.staff, day=today) == 0
+
+
+@pytest.mark.parametrize("who", ["supervisor", "delegate", "other_supervisor", "staff"])
+@pytest.mark.parametrize("days_later", [0, 2])  # inside and after the delegation
+def test_the_badge_counts_what_the_queue_lists(org, today, who, days_later):
+    """The navigation's count and the queue's people are two readers of one rule: they
+    agree for a delegate, an inactive report, one's own entry and an ended delegation."""
+    Delegation.objects.all().delete()
+    delegate = org.delegate.profile
+    delegate.line_supervisor = org.supervisor
+    delegate.save()
+    DelegationFactory(
+        delegator=org.supervisor,
+        delegate=org.delegate,
+        start_date=today - datetime.timedelta(days=1),
+        end_date=today + datetime.timedelta(days=1),
+    )
+    gone = StaffProfileFactory(
+        department=org.engineering, line_supervisor=org.supervisor, is_active=False
+    )
+    for profile in [org.staff_profile, org.staff_profile, delegate, gone, org.other_staff.profile]:
+        _entry(profile, today)
+    day = today + datetime.timedelta(days=days_later)
+    user = getattr(org, who)
+
+    listed = sum(person.waiting for person in approvable_people(user=user, day=day))
+
+    assert pending_approval_count(user=user, day=day) == listed
