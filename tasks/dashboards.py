@@ -52,6 +52,7 @@ from tasks.models import (
 from tasks.selectors import (
     budget_segments,
     budgets_for_people_and_days,
+    local_midnight,
     month_bounds,
     week_bounds,
 )
@@ -151,15 +152,11 @@ class DateRange:
         return DateRange(add_months(self.end, -11), self.end)
 
     def start_at(self) -> datetime.datetime:
-        return _local_midnight(self.start)
+        return local_midnight(self.start)
 
     def end_at(self) -> datetime.datetime:
         """Midnight after the last day (exclusive bound)."""
-        return _local_midnight(self.end + datetime.timedelta(days=1))
-
-
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+        return local_midnight(self.end + datetime.timedelta(days=1))
 
 
 def preset_range(preset: str, today: datetime.date) -> DateRange:
