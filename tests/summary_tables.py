@@ -4,16 +4,31 @@ rebuild, concurrent runs with one run, a crashed run with a clean one)."""
 
 from __future__ import annotations
 
-from tasks.models import DepartmentDaySummary, DepartmentSpanSummary, PersonDaySummary
-from tasks.summaries import DEPARTMENT_FIELDS, PERSON_FIELDS, SPAN_VALUES, SPANS
+from tasks.models import (
+    DepartmentDaySummary,
+    DepartmentSpanSummary,
+    PersonDaySummary,
+    PersonMonthSummary,
+)
+from tasks.summaries import SPANS
 
-DEPARTMENT_SPAN_FIELDS = [
-    "people_logged",
-    "people_eligible",
-    "submitted_minutes",
-    "approved_minutes",
-    "minutes_by_category",
-]
+# The models' own figures, not the summaries code's lists of them: a figure that code
+# forgot would still be compared (and differ).
+NOT_FIGURES = {"id", "computed_at"}
+
+
+def _figures(model, *keys: str) -> list[str]:
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.attname not in NOT_FIGURES and field.name not in keys
+    ]
+
+
+PERSON_FIELDS = _figures(PersonDaySummary, "staff", "day")
+DEPARTMENT_FIELDS = _figures(DepartmentDaySummary, "department", "day")
+SPAN_VALUES = _figures(PersonMonthSummary, "staff", "month")
+DEPARTMENT_SPAN_FIELDS = _figures(DepartmentSpanSummary, "department", "span", "start")
 
 
 def person_days() -> list[tuple]:
@@ -21,7 +36,7 @@ def person_days() -> list[tuple]:
         PersonDaySummary.objects.order_by("staff_id", "day").values_list(
             "staff_id",
             "day",
-            *(f"{name}_id" if name == "department" else name for name in PERSON_FIELDS),
+            *PERSON_FIELDS,
         )
     )
 

@@ -151,6 +151,7 @@ def test_a_rollup_killed_half_way_is_finished_by_the_next_run(dirty_days, tmp_pa
             )
             wait_for(lambda: len(other_backends(waiting_for_a_lock=True)) == 1, "the third batch")
             batch_session = other_backends(waiting_for_a_lock=True)
+            assert len(batch_session) == 1  # else the wait below would end at once
             worker.process.send_signal(signal.SIGKILL)
             worker.process.wait(timeout=30)
     finally:
