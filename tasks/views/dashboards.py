@@ -18,6 +18,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from departments.models import Department
@@ -442,9 +443,11 @@ def _busiest_departments(table: Table) -> SafeString:
     rows = table.rows
     if len(rows) > CHART_DEPARTMENTS:
         rows = sorted(rows, key=lambda row: -(row.cells[4] or 0))[:CHART_DEPARTMENTS]
-        title = _("The %(count)d departments with the most hours logged") % {
-            "count": CHART_DEPARTMENTS
-        }
+        title = ngettext(
+            "The %(count)d department with the most hours logged",
+            "The %(count)d departments with the most hours logged",
+            CHART_DEPARTMENTS,
+        ) % {"count": CHART_DEPARTMENTS}
     else:
         title = _("Hours logged by department")
     return charts.bar_chart(
