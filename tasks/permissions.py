@@ -132,6 +132,11 @@ def can_create_task(user) -> bool:
     return Role.MARKETING_LEAD in roles_for(user)
 
 
+def can_open_task_board(user) -> bool:
+    """The marketing leads' board of their tasks; admins see every lead's."""
+    return can_create_task(user) or Role.ADMIN in roles_for(user)
+
+
 def can_be_assigned(user) -> bool:
     profile = _profile_of(user)
     return bool(

@@ -54,9 +54,9 @@ def _name(user) -> str:
 @require_GET
 def task_board(request: HttpRequest) -> HttpResponse:
     user = request.user
-    sees_all = is_admin(user)
-    if not (permissions.can_create_task(user) or sees_all):
+    if not permissions.can_open_task_board(user):
         raise PermissionDenied
+    sees_all = is_admin(user)
     # The assignments of all four columns are read in one query below, not per column.
     board = selectors.task_board(user=user, all_tasks=sees_all).prefetch_related(None)
     columns, cards = [], []

@@ -1,6 +1,7 @@
 """The main navigation: what each role sees, which entry is current, the supervisor's
 badge and the language — each drawn once per state and then reused."""
 
+import datetime
 import re
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from departments.templatetags import navigation
+from tests.factories import DelegationFactory
 from tests.tasks.test_approvals import make_log
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +79,73 @@ def test_a_state_is_drawn_once(org, login):
     client.get(reverse("tasks:my_week"))
     info = navigation._drawn.cache_info()
     assert (info.misses, info.hits) == (2, 1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_navigation():
+    """Each test draws its own states: one drawn by an earlier test must not hide a leak."""
+    navigation._drawn.cache_clear()
+    yield
+    navigation._drawn.cache_clear()
+
+
+def test_what_one_user_is_shown_is_not_shown_to_the_next(org, login, client):
+    admin_nav = _nav(login(org.admin).get(reverse("departments:org_chart")))
+    client.logout()
+    staff_nav = _nav(login(org.staff).get(reverse("departments:org_chart")))
+
+    for admin_only in (reverse("audit:list"), reverse("tasks:jobs")):
+        assert admin_only in admin_nav
+        assert admin_only not in staff_nav
+
+
+OWN_PAGES = {"tasks:my_tasks", "rewards:my_statements", "departments:delegations"}
+ENTRY_PAGES = [
+    "tasks:today",
+    "tasks:my_week",
+    "tasks:my_tasks",
+    "tasks:approval_queue",
+    "tasks:task_board",
+    "tasks:outcome_queue",
+    "rewards:my_leads",
+    "rewards:pipeline",
+    "rewards:my_statements",
+    "rewards:recommend_queue",
+    "rewards:approve_queue",
+    "rewards:nominations",
+    "rewards:periods",
+    "departments:delegations",
+    "tasks:dashboard_me",
+    "tasks:dashboard_team",
+    "tasks:dashboard_marketing",
+    "tasks:dashboard_org",
+    "tasks:jobs",
+    "audit:list",
+]
+
+
+@pytest.mark.parametrize(
+    "who", ["staff", "supervisor", "delegate", "lead", "finance", "admin", "other_supervisor"]
+)
+def test_the_navigation_offers_exactly_the_pages_the_user_may_open(org, login, who, today):
+    """The navigation decides from roles what the views decide with their predicates: an
+    entry is shown exactly when its page opens for this user."""
+    DelegationFactory(
+        delegator=org.supervisor,
+        delegate=org.delegate,
+        start_date=today - datetime.timedelta(days=1),
+        end_date=today + datetime.timedelta(days=1),
+    )
+    client = login(getattr(org, who))
+    nav = _nav(client.get(reverse("departments:org_chart")))
+
+    disagree = [
+        (name, status)
+        for name in ENTRY_PAGES
+        if (f'href="{reverse(name)}"' in nav)
+        != ((status := client.get(reverse(name)).status_code) == 200)
+        # Pages of one's own open for anyone, empty; they are offered to those they concern.
+        and not (name in OWN_PAGES and status == 200)
+    ]
+
+    assert disagree == []
