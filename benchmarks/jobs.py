@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,7 +222,6 @@ def _rollup_day() -> datetime.date:
 def measure(*, period, log_path: Path, log=print) -> dict:
     """``{"jobs": {name: {...}}, "worker_peak_mb": MB}``. A job that fails is reported
     with its error (and fails its targets); the run goes on with the next one."""
-    from rewards.models import Statement
     from tasks.models import DayLedger
 
     jobs: dict[str, dict] = {}
@@ -269,8 +269,11 @@ def measure(*, period, log_path: Path, log=print) -> dict:
         # The first calculation of a month, or one after a rule changed, writes every
         # statement: forgetting the digests of the lines makes each come out different.
         log("  payout calculation writing every statement ...")
-        Statement.objects.filter(period=period).update(calculated_digest="")
-        timed("payout_month_all_written", floor, *calculation)
+        forgotten = _forget_digests(period)
+        try:
+            timed("payout_month_all_written", floor, *calculation)
+        finally:
+            _restore_digests(period, forgotten)
         # Not a target of the issue: the floor it would have with its writes counted.
         writes = write_floor_seconds(period)
         jobs["payout_month_all_written"]["write_floor_seconds"] = round(writes, 3)
@@ -281,6 +284,30 @@ def measure(*, period, log_path: Path, log=print) -> dict:
     finally:
         worker.stop()
     return {"jobs": jobs, "worker_peak_mb": peak}
+
+
+def _forget_digests(period) -> dict[str, list[int]]:
+    """Clear the digests of the statements a calculation writes (not the signed-off
+    ones, which it leaves alone); returns what they were, as ``{digest: [pk, ...]}``."""
+    from rewards.models import Statement
+
+    writable = Statement.objects.filter(period=period).exclude(status__in=Statement.SIGNED_OFF)
+    forgotten: dict[str, list[int]] = defaultdict(list)
+    for pk, digest in writable.values_list("pk", "calculated_digest"):
+        forgotten[digest].append(pk)
+    writable.update(calculated_digest="")
+    return forgotten
+
+
+def _restore_digests(period, forgotten: dict[str, list[int]]) -> None:
+    """Give back the digests a failed or interrupted calculation did not write again, so
+    the next run's recalculation is not silently one that writes everything."""
+    from rewards.models import Statement
+
+    if not Statement.objects.filter(period=period, calculated_digest="").exists():
+        return
+    for digest, pks in forgotten.items():
+        Statement.objects.filter(pk__in=pks, calculated_digest="").update(calculated_digest=digest)
 
 
 def _job(seconds: float | None, floor: float, result: object) -> dict:
