@@ -242,7 +242,8 @@ class TestPeriodList:
         assert "Finished" in content
         assert "Recalculate" in content
         # What a recalculation does to the sign-off is said before it runs.
-        assert "Statements whose lines change go back to draft" in content
+        assert "Statements not yet approved whose lines change go back to draft" in content
+        assert "Approved statements are not recalculated" in content
 
     def test_it_offers_the_action_each_status_allows(self, login, org, today):
         january = payouts.payout_period_for(day=datetime.date(2026, 1, 5))
