@@ -1,11 +1,9 @@
-from html import escape
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -13,11 +11,14 @@ from departments.models import MAX_DAILY_BUDGET_MINUTES, StaffProfile
 
 
 def _attributes(attrs: dict) -> str:
-    """``attrs.html``: in the widget's order, ``True`` as a bare attribute, ``False`` left out."""
+    """``attrs.html``: in the widget's order, ``True`` as a bare attribute, ``False`` left
+    out, anything else (``None`` too) as its text, escaped unless already safe."""
     return "".join(
-        f" {escape(str(key))}" if value is True else f' {escape(str(key))}="{escape(str(value))}"'
+        f" {conditional_escape(key)}"
+        if value is True
+        else f' {conditional_escape(key)}="{conditional_escape(str(value))}"'
         for key, value in attrs.items()
-        if value is not False and value is not None
+        if value is not False
     )
 
 

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django import forms
+from django.utils.safestring import mark_safe
 
 from departments import forms as drawn
 
@@ -45,9 +46,15 @@ HOSTILE = "<b>\"quoted\" & 'single'</b>"
         ),
         (drawn.Textarea(attrs={"rows": 3}), forms.Textarea(attrs={"rows": 3}), ""),
         (drawn.Textarea(), forms.Textarea(), None),
+        (
+            drawn.TextInput(attrs={"data-none": None, "title": mark_safe("a &amp; b")}),
+            forms.TextInput(attrs={"data-none": None, "title": mark_safe("a &amp; b")}),
+            mark_safe("safe &amp; sound"),
+        ),
     ],
 )
 def test_drawn_widgets_match_django_templates(ours, django, value):
+    assert type(ours).render is drawn.DrawnInput.render  # drawn in Python, not a template
     assert ours.render("field", value, ATTRS) == django.render("field", value, ATTRS)
 
 
