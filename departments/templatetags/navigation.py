@@ -9,10 +9,14 @@ translations) and kept, as a pure function of that state, in a bounded cache.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
+from django.utils.autoreload import file_changed
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
@@ -81,3 +85,23 @@ def _drawn(
             "nav_pending_count": pending,
         },
     )
+
+
+# What a drawing depends on beyond its key: the URLs, the languages, the templates and
+# the translations. Tests change the settings; the development server reloads templates
+# and catalogues without a restart.
+DRAWN_FROM_SETTINGS = frozenset(
+    {"ROOT_URLCONF", "LANGUAGES", "LANGUAGE_CODE", "TEMPLATES", "FORCE_SCRIPT_NAME"}
+)
+
+
+@receiver(setting_changed)
+def _forget_on_setting_changed(*, setting: str, **_kwargs) -> None:
+    if setting in DRAWN_FROM_SETTINGS:
+        _drawn.cache_clear()
+
+
+@receiver(file_changed)
+def _forget_on_file_changed(*, file_path: Path, **_kwargs) -> None:
+    if Path(file_path).suffix in {".html", ".mo"}:
+        _drawn.cache_clear()

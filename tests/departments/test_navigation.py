@@ -3,10 +3,13 @@ badge and the language — each drawn once per state and then reused."""
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 from departments.templatetags import navigation
 from tests.factories import DelegationFactory
@@ -149,3 +152,27 @@ def test_the_navigation_offers_exactly_the_pages_the_user_may_open(org, login, w
     ]
 
     assert disagree == []
+
+
+def _draw_one(org, login) -> None:
+    login(org.staff).get(reverse("tasks:today"))
+    assert navigation._drawn.cache_info().currsize == 1
+
+
+def test_a_changed_language_setting_forgets_the_drawn_states(org, login, settings):
+    _draw_one(org, login)
+    settings.LANGUAGES = [("en", "English")]
+    assert navigation._drawn.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(("name", "forgets"), [("nav_items.html", True), ("views.py", False)])
+def test_an_edited_template_or_catalogue_forgets_the_drawn_states(org, login, name, forgets):
+    _draw_one(org, login)
+    file_changed.send(sender=None, file_path=Path("templates/includes") / name)
+    assert (navigation._drawn.cache_info().currsize == 0) is forgets
+
+
+def test_the_entries_that_can_be_current_are_the_templates_entries():
+    """``ENTRIES`` names the pages the template marks as current: one list, two places."""
+    template = (settings.BASE_DIR / "templates/includes/nav_items.html").read_text()
+    assert set(re.findall(r'active == "([^"]+)"', template)) == navigation.ENTRIES
