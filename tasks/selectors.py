@@ -8,14 +8,22 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from departments.models import BudgetRule, Department, StaffProfile
-from departments.selectors import _resolve, approvable_sql, supervised_by
+from departments.models import Department, StaffProfile
+from departments.selectors import (
+    BudgetRuleRow,
+    _resolve,
+    approvable_sql,
+    budget_rules,
+    budgets_for_people_and_days,
+    department_chain,
+    department_parents,
+    supervised_by,
+)
 from tasks.models import (
     AssistCategory,
     BudgetExtension,
@@ -33,83 +41,6 @@ def active_categories() -> QuerySet[AssistCategory]:
 # ------------------------------------------------------------------ budgets over days
 
 
-class Rule(NamedTuple):
-    """A budget rule as the budgets' resolution reads it (``departments.selectors``)."""
-
-    staff_id: int | None
-    department_id: int | None
-    daily_minutes: int
-    effective_from: datetime.date
-
-
-def _date(value) -> datetime.date:
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _department_parents() -> dict[int, int | None]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, parent_id FROM {Department._meta.db_table}")  # noqa: S608
-        return dict(cursor.fetchall())
-
-
-def _rules(
-    *, until: datetime.date, staff_ids: list[int] | None = None, department_ids=()
-) -> list[Rule]:
-    """The budget rules in effect by ``until``: every one, or those of these people, of
-    these departments and the company's. Read as SQL: on the pages that resolve budgets
-    (the team dashboard, the queue) the ORM took longer than the database."""
-    table = BudgetRule._meta.db_table
-    sql = f"SELECT staff_id, department_id, daily_minutes, effective_from FROM {table} "  # noqa: S608
-    sql += "WHERE effective_from <= %s"
-    params: list = [until]
-    if staff_ids is not None:
-        departments = list(department_ids)
-        sql += (
-            f" AND (staff_id IN ({', '.join(['%s'] * len(staff_ids)) or 'NULL'})"
-            f" OR department_id IN ({', '.join(['%s'] * len(departments)) or 'NULL'})"
-            " OR (staff_id IS NULL AND department_id IS NULL))"
-        )
-        params += [*staff_ids, *departments]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # SQLite hands dates back as text.
-    return [
-        Rule(staff, department, minutes, _date(day)) for staff, department, minutes, day in rows
-    ]
-
-
-def budgets_for_people_and_days(
-    *, people: Iterable[StaffProfile], days: Iterable[datetime.date]
-) -> dict[tuple[int, datetime.date], int]:
-    """{(profile id, day): budget minutes} in two queries whatever the numbers."""
-    people, days = list(people), sorted(set(days))
-    if not people or not days:
-        return {}
-    parents = _department_parents()
-
-    def chain_of(department_id):
-        chain, current = [], department_id
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        return chain
-
-    chains = {p.pk: chain_of(p.department_id) for p in people}
-    departments = {d for chain in chains.values() for d in chain}
-    rules = _rules(until=days[-1], staff_ids=[p.pk for p in people], department_ids=departments)
-    shared = [r for r in rules if r.staff_id is None]
-    own: dict[int, list[Rule]] = defaultdict(list)
-    for rule in rules:
-        if rule.staff_id is not None:
-            own[rule.staff_id].append(rule)
-    return {
-        (p.pk, day): _resolve(shared + own[p.pk], p.pk, chains[p.pk], day)
-        for p in people
-        for day in days
-    }
-
-
 def budget_segments(
     *, people: Iterable[StaffProfile], start: datetime.date, end: datetime.date
 ) -> list[tuple[int, datetime.date, datetime.date, int]]:
@@ -120,10 +51,10 @@ def budget_segments(
     people = list(people)
     if not people or end < start:
         return []
-    parents = _department_parents()
-    rules = _rules(until=end)
+    parents = department_parents()
+    rules = budget_rules(until=end)
     shared = [rule for rule in rules if rule.staff_id is None]
-    own: dict[int, list[Rule]] = defaultdict(list)
+    own: dict[int, list[BudgetRuleRow]] = defaultdict(list)
     for rule in rules:
         if rule.staff_id is not None:
             own[rule.staff_id].append(rule)
@@ -133,15 +64,12 @@ def budget_segments(
             changes_of[("p", rule.staff_id) if rule.staff_id else rule.department_id].add(
                 rule.effective_from
             )
-    chains: dict[int | None, tuple[list[int], list[Rule], set]] = {}
+    chains: dict[int | None, tuple[list[int], list[BudgetRuleRow], set]] = {}
     segments = []
     for person in people:
         context = chains.get(person.department_id)
         if context is None:
-            chain, current = [], person.department_id
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parents.get(current)
+            chain = department_chain(parents, person.department_id)
             in_chain = [r for r in shared if r.department_id is None or r.department_id in chain]
             days = set().union(changes_of[None], *(changes_of[d] for d in chain))
             context = chains[person.department_id] = (chain, in_chain, days)
